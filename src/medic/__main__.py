@@ -1,0 +1,5 @@
+"""`python -m medic` is `medic`."""
+
+from medic.cli import main
+
+main()

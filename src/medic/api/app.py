@@ -1,0 +1,54 @@
+"""The FastAPI application: `create_app(ctx)`; `medic serve` runs it with uvicorn."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import FastAPI, Request
+from fastapi_offline import FastAPIOffline
+
+import medic
+from medic.api.errors import install_error_handlers
+from medic.credentials import Credentials
+from medic.ports import Clock
+from medic.store import Store
+
+__all__ = ["ApiContext", "context", "create_app"]
+
+MAX_WEBHOOK_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ApiContext:
+    store: Store
+    credentials: Credentials
+    clock: Clock
+    base_url: str
+    max_webhook_bytes: int = MAX_WEBHOOK_BYTES
+
+
+def context(request: Request) -> ApiContext:
+    ctx: ApiContext = request.app.state.ctx
+    return ctx
+
+
+def create_app(ctx: ApiContext) -> FastAPI:
+    from medic.api import incidents, webhooks
+
+    # Swagger UI and ReDoc from the installed package, never from a CDN: works offline.
+    app = FastAPIOffline(
+        title="medic",
+        version=medic.__version__,
+        description="A self-healing operations agent: alerts in, incidents, approvals.",
+        static_url="/static/docs",
+    )
+    app.state.ctx = ctx
+    install_error_handlers(app)
+    app.include_router(webhooks.router)
+    app.include_router(incidents.router)
+
+    @app.get("/healthz", tags=["meta"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": medic.__version__}
+
+    return app

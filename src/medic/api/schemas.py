@@ -1,0 +1,76 @@
+"""Request and response bodies of the HTTP API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+__all__ = [
+    "DecisionRequest",
+    "DecisionResponse",
+    "IncidentDetail",
+    "IncidentSummary",
+    "IngestResponse",
+    "IngestedSignal",
+    "RejectedOut",
+]
+
+
+class IngestedSignal(BaseModel):
+    signal_id: str
+    duplicate: bool = Field(description="a redelivery of an alert already stored")
+    incident_id: str | None
+    new_incident: bool
+
+
+class IngestResponse(BaseModel):
+    accepted: int
+    duplicates: int
+    signals: list[IngestedSignal]
+
+
+class IncidentSummary(BaseModel):
+    id: str
+    title: str
+    state: str
+    service: str | None
+    namespace: str | None
+    severity: str
+    opened_at: datetime
+    updated_at: datetime
+
+
+class IncidentDetail(IncidentSummary):
+    timeline: list[dict[str, object]]
+    signals: list[dict[str, object]]
+    diagnosis: dict[str, object] | None
+    plan: dict[str, object] | None
+    plan_hash: str | None
+    approvals: list[dict[str, object]]
+    executions: list[dict[str, object]]
+    verification: dict[str, object] | None
+    postmortem_path: str | None
+    url: str
+
+
+class RejectedOut(BaseModel):
+    id: str
+    source: str
+    reason: str
+    at: datetime
+    body: str
+
+
+class DecisionRequest(BaseModel):
+    plan_hash: str = Field(min_length=8, description="the hash of the exact plan decided on")
+    reason: str = Field("", max_length=2000)
+
+
+class DecisionResponse(BaseModel):
+    incident_id: str
+    plan_hash: str
+    decision: str
+    actor: str
+    channel: str
+    at: datetime

@@ -1,0 +1,175 @@
+"""`medic demo`: the closed loop on the built-in sandbox, through the real server.
+
+The demo starts `medic serve`'s own components (store, DBOS workflows, watchdog, API)
+on a fresh data directory, lets the watchdog find the scenario's fault, asks for the
+approval in the terminal (or approves with --yes) through the HTTP API, and follows
+the incident to its end. The sandbox runs faster than real time.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from contextlib import closing
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from rich.console import Console
+from rich.prompt import Confirm, Prompt
+
+from medic.bootstrap import Medic, build
+from medic.cli.client import ApiClient
+from medic.cli.render import plan_panel
+from medic.domain import MedicError
+from medic.log import configure_logging
+from medic.settings import load_settings
+
+__all__ = ["run_demo"]
+
+DEMO_SPEED = 120.0  # simulated seconds per real second
+DEADLINE_S = 240.0
+TERMINAL = {"resolved", "escalated", "rejected", "self_resolved"}
+DEFAULT_PORT = 8700
+
+
+def run_demo(scenario: str | None, auto_approve: bool, as_json: bool) -> int:
+    started = time.monotonic()
+    out = Console(stderr=as_json, highlight=False)
+    data_dir = Path("medic-data") / f"demo-{datetime.now():%Y%m%d-%H%M%S-%f}"
+    port = _free_port(DEFAULT_PORT)
+    settings = load_settings(
+        data_dir=data_dir,
+        port=port,
+        database_url=None,
+        sandbox={"scenario": scenario or "auth-memory-leak-after-deploy", "speed": DEMO_SPEED},
+        watchdog={"enabled": True, "interval_seconds": 2},
+        verification={"window_seconds": 900.0, "poll_seconds": 15.0},
+    )
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with (data_dir / "medic.log").open("a", encoding="utf-8") as log_stream:
+        configure_logging("json", "info", stream=log_stream)
+        medic = build(settings)
+        server = _start_server(medic, port)
+        try:
+            token = medic.credentials.any_user_token()
+            client = ApiClient(settings.effective_api_url, token[1] if token else None)
+            out.print(
+                f"medic demo: scenario [bold]{medic.deps.namespace}/"
+                f"{settings.sandbox.scenario}[/], API at {settings.effective_api_url}"
+                f" (docs: {settings.effective_api_url}/docs), data in {data_dir}"
+            )
+            detail = _follow(client, out, auto_approve)
+        finally:
+            server.should_exit = True
+            medic.stop()
+    summary = _summary(detail, time.monotonic() - started)
+    if as_json:
+        print(json.dumps(summary))
+    else:
+        out.print(
+            f"\n[bold]{summary['status']}[/] in {summary['seconds']:.1f}s — "
+            f"post-mortem: {summary['postmortem_path']}"
+        )
+    return 0 if detail["state"] in TERMINAL else 1
+
+
+def _free_port(preferred: int) -> int:
+    for candidate in (preferred, 0):
+        with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+            try:
+                sock.bind(("127.0.0.1", candidate))
+            except OSError:
+                continue
+            port: int = sock.getsockname()[1]
+            return port
+    raise MedicError("no free TCP port on 127.0.0.1")
+
+
+def _start_server(medic: Medic, port: int) -> uvicorn.Server:
+    medic.start()
+    server = uvicorn.Server(
+        uvicorn.Config(medic.api(), host="127.0.0.1", port=port, log_config=None, access_log=False)
+    )
+    thread = threading.Thread(target=server.run, name="medic-api", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise MedicError(f"the API server did not start on port {port}")
+        time.sleep(0.05)
+    return server
+
+
+def _follow(client: ApiClient, out: Console, auto_approve: bool) -> dict[str, Any]:
+    """Print the incident's timeline as it grows; answer the approval request."""
+    deadline = time.monotonic() + DEADLINE_S
+    seen = 0
+    asked = False
+    with out.status("watching the sandbox cluster…") as status:
+        while time.monotonic() < deadline:
+            incidents = client.incidents(limit=5)
+            if not incidents:
+                time.sleep(0.2)
+                continue
+            detail = client.incident(incidents[-1]["id"])
+            for entry in detail["timeline"][seen:]:
+                out.print(
+                    f"[green]✓[/] {entry['at'][11:19]} {entry['kind']:<12} "
+                    f"{_plain(entry['message'])}"
+                )
+            seen = len(detail["timeline"])
+            status.update(f"{detail['id']}: {detail['state']}…")
+            if detail["state"] in TERMINAL and detail.get("postmortem_path"):
+                return detail
+            if detail["state"] == "awaiting_approval" and not asked:
+                asked = True
+                status.stop()
+                _answer(client, out, detail, auto_approve)
+                status.start()
+            time.sleep(0.2)
+    raise MedicError(f"the incident did not finish within {DEADLINE_S:.0f}s")
+
+
+def _answer(client: ApiClient, out: Console, detail: dict[str, Any], auto: bool) -> None:
+    out.print(plan_panel(detail))
+    out.print(
+        f"approve in the API: POST {detail['url']}/approve  (or: medic approve {detail['id']})"
+    )
+    if auto:
+        approved = True
+    else:
+        try:
+            approved = Confirm.ask("Approve this plan?", console=out, default=False)
+        except EOFError as exc:
+            raise MedicError("no terminal to ask for approval; use --yes") from exc
+    if approved:
+        client.decide(detail["id"], "approve", detail["plan_hash"])
+        return
+    reason = Prompt.ask("Reason for rejecting", console=out, default="rejected in the demo")
+    client.decide(detail["id"], "reject", detail["plan_hash"], reason)
+
+
+def _plain(text: str) -> str:
+    return text.replace("[", r"\[")
+
+
+def _summary(detail: dict[str, Any], seconds: float) -> dict[str, Any]:
+    diagnosis = detail.get("diagnosis") or {}
+    hypotheses = diagnosis.get("hypotheses") or []
+    cause = hypotheses[0]["root_cause"] if hypotheses and diagnosis.get("conclusive") else None
+    plan = detail.get("plan") or {}
+    immediate = plan.get("immediate") or []
+    verification = detail.get("verification") or {}
+    return {
+        "incident_id": detail["id"],
+        "status": detail["state"],
+        "root_cause": cause,
+        "action": immediate[0]["kind"] if immediate else None,
+        "recovered": verification.get("outcome") == "recovered",
+        "postmortem_path": detail.get("postmortem_path"),
+        "seconds": round(seconds, 2),
+    }

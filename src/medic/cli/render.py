@@ -1,0 +1,66 @@
+"""Rich renderings of incidents for the terminal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+
+__all__ = ["incident_panel", "incidents_table", "plan_panel"]
+
+
+def incidents_table(incidents: list[dict[str, Any]]) -> Table:
+    table = Table(title="incidents")
+    for column in ("id", "state", "service", "severity", "opened", "title"):
+        table.add_column(column)
+    for i in incidents:
+        table.add_row(
+            i["id"],
+            i["state"],
+            escape(i.get("service") or "-"),
+            i["severity"],
+            i["opened_at"][:19],
+            escape(i["title"]),
+        )
+    return table
+
+
+def plan_panel(detail: dict[str, Any]) -> Panel:
+    plan = detail.get("plan") or {}
+    lines: list[str] = []
+    for label in ("immediate", "long_term"):
+        for action in plan.get(label, []):
+            command = action.get("command") or action["kind"]
+            lines.append(f"[bold]{label}[/]: {escape(action['kind'])} {escape(action['target'])}")
+            lines.append(f"  $ {escape(command)}")
+            lines.append(f"  risk {action['risk']}; why: {escape(action['reason'])}")
+    lines.append(f"plan hash: {detail.get('plan_hash')}")
+    return Panel("\n".join(lines), title="proposed plan")
+
+
+def incident_panel(detail: dict[str, Any]) -> RenderableType:
+    head = (
+        f"[bold]{escape(detail['title'])}[/]\n"
+        f"state: {detail['state']}   service: {escape(detail.get('service') or '-')}   "
+        f"opened: {detail['opened_at'][:19]}\n{detail['url']}"
+    )
+    parts: list[RenderableType] = [Panel(head, title=detail["id"])]
+    diagnosis = detail.get("diagnosis")
+    if diagnosis:
+        parts.append(Panel(escape(diagnosis["summary"]), title="diagnosis"))
+    if detail.get("plan"):
+        parts.append(plan_panel(detail))
+    timeline = Table(title="timeline")
+    for column in ("at (UTC)", "kind", "actor", "what"):
+        timeline.add_column(column)
+    for entry in detail["timeline"]:
+        timeline.add_row(
+            entry["at"][:19], entry["kind"], escape(entry["actor"]), escape(entry["message"])
+        )
+    parts.append(timeline)
+    if detail.get("postmortem_path"):
+        parts.append(f"post-mortem: {detail['postmortem_path']}")
+    return Group(*parts)

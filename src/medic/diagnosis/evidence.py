@@ -1,0 +1,277 @@
+"""Evidence gathering: ask the ports, write down every answer as citable `Evidence`.
+
+A source that fails (TransientError or PermanentError from a port) is written down
+in `missing` and the gathering goes on: a diagnosis with a hole in it, said out
+loud, beats no diagnosis.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from medic.diagnosis.logpatterns import LogRates, rates_per_10min
+from medic.domain.cluster import MetricName, ServiceInfo
+from medic.domain.errors import PermanentError, TransientError
+from medic.domain.model import Change, Evidence, Scalar, Series
+from medic.ports.cluster import ClusterReader
+from medic.ports.telemetry import ChangeSource, LogSource, MetricsSource
+
+__all__ = [
+    "SCORED_METRICS",
+    "EvidenceBook",
+    "LogEvidence",
+    "describe_value",
+    "gather_changes",
+    "gather_logs",
+    "gather_metrics",
+    "gather_topology",
+]
+
+# The golden signals and the resources, in the order they are shown.
+SCORED_METRICS: tuple[MetricName, ...] = (
+    MetricName.MEMORY_WORKING_SET_BYTES,
+    MetricName.CPU_USAGE_CORES,
+    MetricName.LATENCY_P99_SECONDS,
+    MetricName.ERROR_RATIO,
+    MetricName.RESTARTS,
+    MetricName.AVAILABLE_REPLICAS,
+    MetricName.REQUEST_RATE,
+)
+
+_MAX_POINTS = 900
+_LOG_LIMIT = 2000
+_LOG_WINDOW = timedelta(minutes=30)
+_MB = 1024.0 * 1024.0
+
+
+@dataclass(frozen=True)
+class LogEvidence:
+    evidence_id: str
+    before: LogRates  # the half hour before the onset
+    after: LogRates  # the last half hour
+
+
+@dataclass
+class EvidenceBook:
+    """What the diagnosis has seen so far, each item under its evidence id."""
+
+    namespace: str
+    start: datetime
+    end: datetime
+    services: dict[str, ServiceInfo] = field(default_factory=dict)
+    series: dict[tuple[str, MetricName], Series] = field(default_factory=dict)
+    series_ids: dict[tuple[str, MetricName], str] = field(default_factory=dict)
+    limits: dict[str, float] = field(default_factory=dict)
+    changes: list[tuple[str, Change]] = field(default_factory=list)
+    logs: dict[str, LogEvidence] = field(default_factory=dict)
+    evidence: list[Evidence] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+    def add(
+        self,
+        source: str,
+        query: str,
+        summary: str,
+        data: Mapping[str, Scalar] | None = None,
+        series: tuple[Series, ...] = (),
+    ) -> str:
+        evidence_id = f"ev-{len(self.evidence) + 1}"
+        self.evidence.append(Evidence(evidence_id, source, query, summary, data or {}, series))
+        return evidence_id
+
+    @property
+    def step_seconds(self) -> float:
+        span = (self.end - self.start).total_seconds()
+        return float(max(15, math.ceil(span / _MAX_POINTS / 15) * 15))
+
+
+def gather_topology(book: EvidenceBook, cluster: ClusterReader) -> None:
+    try:
+        found = cluster.services(book.namespace)
+    except (TransientError, PermanentError) as e:
+        book.missing.append(f"no topology: {e}")
+        return
+    book.services = {s.name: s for s in found}
+    edges = sum(len(s.calls) for s in found)
+    book.add(
+        "cluster",
+        f"services(namespace={book.namespace})",
+        f"{len(found)} services, {edges} call edges in {book.namespace}",
+        data={"services": len(found), "edges": edges},
+    )
+
+
+def gather_changes(book: EvidenceBook, changes: ChangeSource) -> None:
+    try:
+        found = changes.changes(book.namespace, book.start, book.end)
+    except (TransientError, PermanentError) as e:
+        book.missing.append(f"no changes: {e}")
+        return
+    for change in found:
+        evidence_id = book.add(
+            "changes",
+            f"changes(namespace={book.namespace}, service={change.service})",
+            _change_summary(change),
+            data=_change_data(change),
+        )
+        book.changes.append((evidence_id, change))
+
+
+def gather_metrics(book: EvidenceBook, metrics: MetricsSource, services: list[str]) -> None:
+    for service in services:
+        _gather_limit(book, metrics, service)
+        for metric in SCORED_METRICS:
+            try:
+                series = metrics.query(
+                    book.namespace, service, metric, book.start, book.end, book.step_seconds
+                )
+            except (TransientError, PermanentError) as e:
+                book.missing.append(f"no {metric} for {service}: {e}")
+                continue
+            if not series.points:
+                continue
+            book.series[(service, metric)] = series
+            book.series_ids[(service, metric)] = book.add(
+                "metrics",
+                _query_text(book, service, metric),
+                _series_summary(service, metric, series),
+                data=_series_data(book, service, metric, series),
+                series=(series,),
+            )
+
+
+def gather_logs(
+    book: EvidenceBook, logs: LogSource | None, service: str, onset: datetime
+) -> LogEvidence | None:
+    """Two samples, the half hour before the onset and the last half hour, compared."""
+    if service in book.logs:
+        return book.logs[service]
+    if logs is None:
+        book.missing.append(f"no logs for {service}: no log source configured")
+        return None
+    windows = ((onset - _LOG_WINDOW, onset), (book.end - _LOG_WINDOW, book.end))
+    rates: list[LogRates] = []
+    for start, end in windows:
+        try:
+            lines = logs.lines(book.namespace, service, start, end, _LOG_LIMIT)
+        except (TransientError, PermanentError) as e:
+            book.missing.append(f"no logs for {service}: {e}")
+            return None
+        rates.append(rates_per_10min(lines, start, end, truncated=len(lines) >= _LOG_LIMIT))
+    before, after = rates
+    changed = [
+        f"{name} {before.per_10min[name]:g} -> {after.per_10min[name]:g}"
+        for name in after.per_10min
+        if before.per_10min[name] != after.per_10min[name]
+    ]
+    summary = f"{service} log lines matching known patterns per 10 min (before onset -> now): " + (
+        ", ".join(changed) if changed else "no change"
+    )
+    data: dict[str, Scalar] = {"lines_before": before.lines, "lines_after": after.lines}
+    for name in after.per_10min:
+        data[f"{name}_per_10min_before"] = before.per_10min[name]
+        data[f"{name}_per_10min_after"] = after.per_10min[name]
+    evidence_id = book.add(
+        "logs",
+        f"logs(namespace={book.namespace}, service={service}) around {onset:%H:%M} and now",
+        summary,
+        data=data,
+    )
+    found = LogEvidence(evidence_id, before, after)
+    book.logs[service] = found
+    return found
+
+
+def _gather_limit(book: EvidenceBook, metrics: MetricsSource, service: str) -> None:
+    try:
+        series = metrics.query(
+            book.namespace,
+            service,
+            MetricName.MEMORY_LIMIT_BYTES,
+            book.end - timedelta(minutes=30),
+            book.end,
+            book.step_seconds,
+        )
+    except (TransientError, PermanentError) as e:
+        book.missing.append(f"no memory limit for {service}: {e}")
+        return
+    positive = [p.v for p in series.points if p.v > 0]
+    if positive:
+        book.limits[service] = positive[-1]
+
+
+def describe_value(metric: MetricName | str, value: float) -> str:
+    """A value as a person reads it: MB, ms, %, cores, rps."""
+    if metric in (MetricName.MEMORY_WORKING_SET_BYTES, MetricName.MEMORY_LIMIT_BYTES):
+        return f"{value / _MB:.0f} MB"
+    if metric == MetricName.LATENCY_P99_SECONDS:
+        return f"{value * 1000:.0f} ms"
+    if metric == MetricName.ERROR_RATIO:
+        return f"{value:.1%}"
+    if metric == MetricName.CPU_USAGE_CORES:
+        return f"{value:.2f} cores"
+    if metric == MetricName.REQUEST_RATE:
+        return f"{value:.0f} rps"
+    return f"{value:g}"
+
+
+def _query_text(book: EvidenceBook, service: str, metric: MetricName) -> str:
+    return (
+        f'{metric}{{namespace="{book.namespace}",service="{service}"}}'
+        f"[{book.start:%H:%M}..{book.end:%H:%M} UTC, step {book.step_seconds:g}s]"
+    )
+
+
+def _series_summary(service: str, metric: MetricName, series: Series) -> str:
+    values = series.values()
+    return (
+        f"{service} {metric}: {describe_value(metric, values[0])} -> "
+        f"{describe_value(metric, values[-1])} (min {describe_value(metric, min(values))}, "
+        f"max {describe_value(metric, max(values))})"
+    )
+
+
+def _series_data(
+    book: EvidenceBook, service: str, metric: MetricName, series: Series
+) -> dict[str, Scalar]:
+    values = series.values()
+    data: dict[str, Scalar] = {
+        "service": service,
+        "metric": str(metric),
+        "first": values[0],
+        "last": values[-1],
+        "min": min(values),
+        "max": max(values),
+        "points": len(values),
+    }
+    if metric == MetricName.MEMORY_WORKING_SET_BYTES and service in book.limits:
+        data["limit_bytes"] = book.limits[service]
+    return data
+
+
+def _change_summary(change: Change) -> str:
+    what = change.kind.value.replace("_", " ")
+    version = ""
+    if change.version:
+        version = f" {change.previous_version or '?'} -> {change.version}"
+    commit = f" (commit {change.commit_sha})" if change.commit_sha else ""
+    # The commit message is untrusted text: it stays in `data`, out of the summary.
+    return f"{what} of {change.service}{version} at {change.at:%H:%M} UTC{commit}"
+
+
+def _change_data(change: Change) -> dict[str, Scalar]:
+    return {
+        "kind": change.kind.value,
+        "service": change.service,
+        "at": change.at.isoformat(),
+        "version": change.version,
+        "previous_version": change.previous_version,
+        "revision": change.revision,
+        "commit_sha": change.commit_sha,
+        "commit_message_untrusted": (change.commit_message or "")[:200],
+        "author": change.author,
+        "description": change.description[:200],
+    }

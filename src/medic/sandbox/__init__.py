@@ -1,0 +1,26 @@
+"""The sandbox: a simulated Kubernetes-style cluster that implements medic's ports.
+
+Owns the scenario format (BENCHMARK.md §1) and its loader, simulated time, the world
+(services, Deployments with revisions, pods, faults, distractors), telemetry that is
+a deterministic function of (scenario, seed, time, applied writes), the journal of
+writes with idempotency keys, and the git repositories the local code host reverts.
+Used by `medic demo`, the embedded `medic serve` and the tests.
+
+Must not: be imported by layers 1-3 (signals, diagnosis, remediation, scribe,
+action), import adapters, or read configuration; it sees only ports and the domain.
+"""
+
+from medic.sandbox.clock import ManualClock, SimClock
+from medic.sandbox.sandbox import Sandbox
+from medic.sandbox.scenario import Scenario, list_scenarios, load_scenario
+from medic.sandbox.state import JournalEntry
+
+__all__ = [
+    "JournalEntry",
+    "ManualClock",
+    "Sandbox",
+    "Scenario",
+    "SimClock",
+    "list_scenarios",
+    "load_scenario",
+]

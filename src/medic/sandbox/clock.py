@@ -1,0 +1,74 @@
+"""Clocks for the sandbox: simulated time running `speed` times faster than real time.
+
+`SimClock` is anchored: at wall time `anchor_wall` (Unix seconds) the simulated time
+was `anchor_sim`. Persisting the anchor lets a restarted process continue the same
+timeline. Within one process it advances with the monotonic clock, so a wall-clock
+jump does not make simulated time go backwards.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+__all__ = ["ManualClock", "SimClock"]
+
+
+class SimClock:
+    def __init__(
+        self,
+        anchor_sim: datetime,
+        anchor_wall: float,
+        speed: float = 60.0,
+        *,
+        wall: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleeper: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if speed <= 0:
+            raise ValueError("speed must be > 0")
+        if anchor_sim.tzinfo is None:
+            raise ValueError("anchor_sim must be timezone-aware")
+        self.anchor_sim = anchor_sim.astimezone(UTC)
+        self.anchor_wall = anchor_wall
+        self.speed = speed
+        self._monotonic = monotonic
+        self._sleeper = sleeper
+        # Real seconds elapsed since the anchor at the moment this process started.
+        self._offset = wall() - anchor_wall
+        self._mono0 = monotonic()
+
+    def now(self) -> datetime:
+        real = self._offset + (self._monotonic() - self._mono0)
+        return self.anchor_sim + timedelta(seconds=real * self.speed)
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            self._sleeper(seconds / self.speed)
+
+
+class ManualClock:
+    """A clock that moves only when told to: `sleep` and `advance` move it forward."""
+
+    def __init__(self, start: datetime) -> None:
+        if start.tzinfo is None:
+            raise ValueError("start must be timezone-aware")
+        self._now = start.astimezone(UTC)
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        with self._lock:
+            return self._now
+
+    def sleep(self, seconds: float) -> None:
+        self.advance(seconds)
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self._now += timedelta(seconds=max(0.0, seconds))
+
+    def set(self, when: datetime) -> None:
+        with self._lock:
+            self._now = when.astimezone(UTC)

@@ -1,0 +1,197 @@
+"""`ClusterReader` and `ClusterWriter` over the simulated Deployments.
+
+Writes take effect at the current simulated time and behave like their `kubectl`
+counterparts: `rollout undo` makes the old revision the newest one, a restart or a
+new memory limit rolls out new pods, and every write is journaled under its
+idempotency key before it is visible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from medic.domain.cluster import Revision, RolloutStatus, ServiceInfo, WriteResult
+from medic.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from medic.sandbox.pods import pods_at, rollout_progress
+from medic.sandbox.simulation import Simulation
+from medic.sandbox.state import JournalEntry, Param
+from medic.sandbox.world import DeploymentTimeline, World
+
+__all__ = ["SimCluster"]
+
+_MAX_REPLICAS = 50
+
+# Checks a write against the current world; returns its params and a human detail.
+Check = Callable[[DeploymentTimeline], tuple[dict[str, Param], str]]
+
+
+class SimCluster:
+    def __init__(self, simulation: Simulation) -> None:
+        self._sim = simulation
+
+    # -- reads ---------------------------------------------------------------
+
+    def services(self, namespace: str) -> list[ServiceInfo]:
+        if namespace != self._sim.scenario.namespace:
+            return []
+        snap = self._sim.current()
+        return [self._info(snap.world, name, snap.now) for name in snap.world.deployments]
+
+    def _info(self, world: World, name: str, now: float) -> ServiceInfo:
+        timeline = world.deployments[name]
+        service = timeline.service
+        nodes = tuple(sorted({p.node for p in pods_at(world, name, now)}))
+        current = timeline.generation_at(now)
+        return ServiceInfo(
+            name=name,
+            namespace=world.scenario.namespace,
+            kind=service.kind,
+            calls=service.calls,
+            replicas=timeline.replicas_at(now),
+            version=current.template.version if timeline.has_pods else None,
+            revision=current.revision if timeline.has_pods else None,
+            nodes=nodes,
+        )
+
+    def rollout_history(self, namespace: str, deployment: str) -> list[Revision]:
+        snap = self._sim.current()
+        timeline = self._deployment(snap.world, namespace, deployment)
+        return [
+            Revision(
+                number=r.number,
+                version=r.template.version,
+                at=self._sim.at(r.at),
+                change_cause=r.template.change_cause,
+                commit_sha=r.template.commit.sha if r.template.commit else None,
+            )
+            for r in sorted(timeline.revisions, key=lambda r: r.number)
+        ]
+
+    def rollout_status(self, namespace: str, deployment: str) -> RolloutStatus:
+        snap = self._sim.current()
+        self._deployment(snap.world, namespace, deployment)
+        updated, desired, done = rollout_progress(snap.world, deployment, snap.now)
+        if done:
+            detail = f'deployment "{deployment}" successfully rolled out'
+        else:
+            detail = (
+                f'Waiting for deployment "{deployment}" rollout to finish: '
+                f"{updated} of {desired} updated replicas are available..."
+            )
+        return RolloutStatus(
+            done=done, updated_replicas=updated, desired_replicas=desired, detail=detail
+        )
+
+    # -- writes --------------------------------------------------------------
+
+    def rollout_undo(
+        self, namespace: str, deployment: str, to_revision: int, key: str
+    ) -> WriteResult:
+        def check(timeline: DeploymentTimeline) -> tuple[dict[str, Param], str]:
+            current = timeline.current.revision
+            numbers = sorted(r.number for r in timeline.revisions)
+            if to_revision == 0:  # like `kubectl rollout undo` without --to-revision
+                older = [n for n in numbers if n != current]
+                if not older:
+                    raise ConflictError(
+                        f"deployment {namespace}/{deployment} has no previous revision"
+                    )
+                target = older[-1]
+            else:
+                target = to_revision
+            record = timeline.revision(target)
+            if record is None:
+                raise NotFoundError(
+                    f"deployment {namespace}/{deployment} has no revision {target} "
+                    f"(revisions: {', '.join(map(str, numbers))})"
+                )
+            if target == current:
+                raise ConflictError(
+                    f"deployment {namespace}/{deployment} already runs revision {target}"
+                )
+            version = record.template.version
+            detail = f"rolled back {deployment} to revision {target} ({version})"
+            return {"to_revision": target, "version": version}, detail
+
+        return self._write("rollout_undo", namespace, deployment, key, check)
+
+    def rollout_restart(self, namespace: str, deployment: str, key: str) -> WriteResult:
+        def check(timeline: DeploymentTimeline) -> tuple[dict[str, Param], str]:
+            return {}, f"restarted {deployment}"
+
+        return self._write("rollout_restart", namespace, deployment, key, check)
+
+    def scale(self, namespace: str, deployment: str, replicas: int, key: str) -> WriteResult:
+        def check(timeline: DeploymentTimeline) -> tuple[dict[str, Param], str]:
+            if not 0 <= replicas <= _MAX_REPLICAS:
+                raise InvalidInputError(
+                    f"replicas must be within 0..{_MAX_REPLICAS}, got {replicas}"
+                )
+            before = timeline.replica_steps[-1][1]
+            return {"replicas": replicas, "previous": before}, (
+                f"scaled {deployment} from {before} to {replicas} replicas"
+            )
+
+        return self._write("scale", namespace, deployment, key, check)
+
+    def set_memory_limit(
+        self, namespace: str, deployment: str, limit_mb: int, key: str
+    ) -> WriteResult:
+        def check(timeline: DeploymentTimeline) -> tuple[dict[str, Param], str]:
+            if limit_mb <= 0:
+                raise InvalidInputError(f"limit_mb must be > 0, got {limit_mb}")
+            before = timeline.current.template.limit_mb
+            return {"limit_mb": limit_mb, "previous": before}, (
+                f"set the memory limit of {deployment} from {before:g}Mi to {limit_mb}Mi"
+            )
+
+        return self._write("set_memory_limit", namespace, deployment, key, check)
+
+    def _write(
+        self, operation: str, namespace: str, deployment: str, key: str, check: Check
+    ) -> WriteResult:
+        if not key:
+            raise InvalidInputError("a write needs a non-empty idempotency key")
+        with self._sim.lock:
+            done = self._sim.find(key)
+            if done is not None:
+                return WriteResult(
+                    applied=False,
+                    detail=(
+                        f"key {key!r} was already applied: {done.operation} "
+                        f"{done.namespace}/{done.target} at {done.at.isoformat()}"
+                    ),
+                    data={**done.params, "operation": done.operation, "at": done.at.isoformat()},
+                )
+            snap = self._sim.current()
+            timeline = self._deployment(snap.world, namespace, deployment)
+            params, detail = check(timeline)
+            entry = JournalEntry(
+                key=key,
+                operation=operation,
+                namespace=namespace,
+                target=deployment,
+                at=self._sim.at(snap.now),
+                offset=snap.now,
+                params=params,
+            )
+            self._sim.record(entry)
+            after = self._sim.current().world.deployments[deployment].current
+        data: dict[str, str | int | float] = {**params, "revision": after.revision}
+        data["at"] = entry.at.isoformat()
+        return WriteResult(applied=True, detail=detail, data=data)
+
+    def _deployment(self, world: World, namespace: str, deployment: str) -> DeploymentTimeline:
+        if namespace != world.scenario.namespace:
+            raise NotFoundError(
+                f"no namespace {namespace!r} in the sandbox (it has {world.scenario.namespace!r})"
+            )
+        timeline = world.deployment(deployment)
+        if timeline is None:
+            known = ", ".join(n for n, t in world.deployments.items() if t.has_pods)
+            raise NotFoundError(
+                f"no deployment {namespace}/{deployment} in the sandbox (deployments: {known})"
+            )
+        if not timeline.has_pods:
+            raise NotFoundError(f"{namespace}/{deployment} is an external service: no deployment")
+        return timeline

@@ -1,0 +1,249 @@
+"""The watchdog: run the detectors over every service's telemetry and emit `Signal`s.
+
+It reads through the ports only (MetricsSource, ClusterReader) and never decides
+what to do about a finding. Port errors (TransientError, PermanentError) propagate:
+the scheduled step that calls `scan` retries or reports them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+
+from medic.domain.cluster import MetricName, ServiceInfo, ServiceKind
+from medic.domain.model import Evidence, Series, Severity, Signal, SignalSource
+from medic.ports.cluster import ClusterReader
+from medic.ports.telemetry import MetricsSource
+from medic.signals.detectors import (
+    LeakFinding,
+    ShiftFinding,
+    detect_error_jump,
+    detect_leak,
+    detect_level_shift,
+)
+
+__all__ = [
+    "ERROR_RATIO_JUMP",
+    "LATENCY_LEVEL_SHIFT",
+    "MEMORY_LEAK_SUSPECTED",
+    "scan",
+    "watchdog_fingerprint",
+]
+
+MEMORY_LEAK_SUSPECTED = "MemoryLeakSuspected"
+LATENCY_LEVEL_SHIFT = "LatencyLevelShift"
+ERROR_RATIO_JUMP = "ErrorRatioJump"
+
+_MB = 1024.0 * 1024.0
+# Onsets are estimates that wobble by a step or two between scans; snapping them
+# keeps repeated scans of one ongoing problem on one dedup key.
+_ONSET_SNAP_SECONDS = 300
+# A leak this close to its limit pages someone.
+_CRITICAL_WITHIN = timedelta(hours=1)
+
+
+def watchdog_fingerprint(namespace: str, service: str, detector: str) -> str:
+    """Stable per service and detector, across scans and processes."""
+    key = f"watchdog:{namespace}:{service}:{detector}"
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def scan(
+    metrics: MetricsSource,
+    cluster: ClusterReader,
+    namespace: str,
+    now: datetime,
+    lookback: timedelta = timedelta(hours=1),
+    *,
+    horizon: timedelta = timedelta(hours=6),
+    history: timedelta = timedelta(hours=3),
+    step_seconds: float = 15.0,
+) -> list[Signal]:
+    """One pass over every non-external service of `namespace`.
+
+    Detection looks at the last `lookback`; the leak's onset is searched in the
+    longer `history` so that a leak older than the lookback still gets its real
+    start. Latency and error findings on a service that (transitively) calls a
+    service with a finding of its own are left out: they are most likely symptoms
+    of that service, not a separate problem.
+    """
+    services = [s for s in cluster.services(namespace) if s.kind is not ServiceKind.EXTERNAL]
+    found: dict[str, list[Signal]] = {}
+    for service in services:
+        leak = _leak_signal(
+            metrics, namespace, service.name, now, lookback, horizon, history, step_seconds
+        )
+        shifts = _shift_signals(metrics, namespace, service.name, now, lookback, step_seconds)
+        found[service.name] = ([leak] if leak else []) + shifts
+    return _drop_symptoms(services, found)
+
+
+def _leak_signal(
+    metrics: MetricsSource,
+    namespace: str,
+    service: str,
+    now: datetime,
+    lookback: timedelta,
+    horizon: timedelta,
+    history: timedelta,
+    step: float,
+) -> Signal | None:
+    start = now - max(history, lookback)
+    usage = metrics.query(namespace, service, MetricName.MEMORY_WORKING_SET_BYTES, start, now, step)
+    limits = metrics.query(
+        namespace, service, MetricName.MEMORY_LIMIT_BYTES, now - lookback, now, step
+    )
+    limit = _last_positive(limits)
+    finding = detect_leak(
+        usage, limit, window_s=lookback.total_seconds(), horizon_s=horizon.total_seconds()
+    )
+    if finding is None:
+        return None
+    precise = datetime.fromtimestamp(finding.onset, tz=UTC)
+    onset = _snap(finding.onset)
+    severity = (
+        Severity.CRITICAL
+        if finding.seconds_to_limit <= _CRITICAL_WITHIN.total_seconds()
+        else Severity.WARNING
+    )
+    limit_at = now + timedelta(seconds=finding.seconds_to_limit)
+    summary = (
+        f"{service} memory grows {finding.slope * 60 / _MB:.1f} MB/min since "
+        f"{precise:%H:%M} UTC ({finding.baseline / _MB:.0f} -> {finding.current / _MB:.0f} MB); "
+        f"projected to reach its {finding.limit / _MB:.0f} MB limit at {limit_at:%H:%M} UTC"
+    )
+    evidence = Evidence(
+        id=f"watchdog:{MEMORY_LEAK_SUSPECTED}:{service}",
+        source="metrics",
+        query=f"{MetricName.MEMORY_WORKING_SET_BYTES}{{namespace={namespace},service={service}}}",
+        summary=summary,
+        data=_leak_data(finding, precise, limit_at),
+        series=(usage,),
+    )
+    return Signal(
+        source=SignalSource.WATCHDOG,
+        fingerprint=watchdog_fingerprint(namespace, service, MEMORY_LEAK_SUSPECTED),
+        name=MEMORY_LEAK_SUSPECTED,
+        starts_at=onset,
+        service=service,
+        namespace=namespace,
+        severity=severity,
+        summary=summary,
+        labels={"detector": "memory_leak", "service": service, "namespace": namespace},
+        evidence=(evidence,),
+    )
+
+
+def _leak_data(finding: LeakFinding, onset: datetime, limit_at: datetime) -> dict[str, float | str]:
+    return {
+        "onset": onset.isoformat(),
+        "slope_mb_per_min": round(finding.slope * 60 / _MB, 3),
+        "baseline_bytes": round(finding.baseline),
+        "current_bytes": round(finding.current),
+        "limit_bytes": round(finding.limit),
+        "seconds_to_limit": round(finding.seconds_to_limit),
+        "projected_limit_at": limit_at.isoformat(),
+    }
+
+
+def _shift_signals(
+    metrics: MetricsSource,
+    namespace: str,
+    service: str,
+    now: datetime,
+    lookback: timedelta,
+    step: float,
+) -> list[Signal]:
+    out: list[Signal] = []
+    start = now - lookback
+    baseline_s = lookback.total_seconds() - 600.0
+    latency = metrics.query(namespace, service, MetricName.LATENCY_P99_SECONDS, start, now, step)
+    shift = detect_level_shift(latency, baseline_s=baseline_s, abs_floor=0.002)
+    if shift is not None:
+        text = (
+            f"{service} p99 latency rose from {shift.baseline * 1000:.0f} ms to "
+            f"{shift.recent * 1000:.0f} ms since {_snap(shift.onset):%H:%M} UTC"
+        )
+        out.append(_shift_signal(namespace, service, LATENCY_LEVEL_SHIFT, shift, latency, text))
+    errors = metrics.query(namespace, service, MetricName.ERROR_RATIO, start, now, step)
+    jump = detect_error_jump(errors, baseline_s=baseline_s)
+    if jump is not None:
+        text = (
+            f"{service} error ratio rose from {jump.baseline:.1%} to {jump.recent:.1%} "
+            f"since {_snap(jump.onset):%H:%M} UTC"
+        )
+        out.append(_shift_signal(namespace, service, ERROR_RATIO_JUMP, jump, errors, text))
+    return out
+
+
+def _shift_signal(
+    namespace: str, service: str, name: str, shift: ShiftFinding, series: Series, summary: str
+) -> Signal:
+    onset = _snap(shift.onset)
+    return Signal(
+        source=SignalSource.WATCHDOG,
+        fingerprint=watchdog_fingerprint(namespace, service, name),
+        name=name,
+        starts_at=onset,
+        service=service,
+        namespace=namespace,
+        severity=Severity.WARNING,
+        summary=summary,
+        labels={"detector": name, "service": service, "namespace": namespace},
+        evidence=(
+            Evidence(
+                id=f"watchdog:{name}:{service}",
+                source="metrics",
+                query=f"{series.metric}{{namespace={namespace},service={service}}}",
+                summary=summary,
+                data={
+                    "onset": onset.isoformat(),
+                    "baseline": shift.baseline,
+                    "recent": shift.recent,
+                    "z": round(shift.z, 2),
+                },
+                series=(series,),
+            ),
+        ),
+    )
+
+
+def _drop_symptoms(
+    services: Sequence[ServiceInfo], found: Mapping[str, list[Signal]]
+) -> list[Signal]:
+    calls = {s.name: s.calls for s in services}
+    troubled = {name for name, signals in found.items() if signals}
+    out: list[Signal] = []
+    for name, signals in found.items():
+        downstream_trouble = bool(_reachable(name, calls) & troubled)
+        for signal in signals:
+            if downstream_trouble and signal.name != MEMORY_LEAK_SUSPECTED:
+                continue
+            out.append(signal)
+    return out
+
+
+def _reachable(start: str, calls: Mapping[str, Sequence[str]]) -> set[str]:
+    seen: set[str] = set()
+    todo = list(calls.get(start, ()))
+    while todo:
+        name = todo.pop()
+        if name in seen or name == start:
+            continue
+        seen.add(name)
+        todo.extend(calls.get(name, ()))
+    return seen
+
+
+def _last_positive(series: Series) -> float | None:
+    for point in reversed(series.points):
+        if point.v > 0:
+            return point.v
+    return None
+
+
+def _snap(unix_seconds: float | datetime) -> datetime:
+    ts = unix_seconds.timestamp() if isinstance(unix_seconds, datetime) else unix_seconds
+    snapped = round(ts / _ONSET_SNAP_SECONDS) * _ONSET_SNAP_SECONDS
+    return datetime.fromtimestamp(snapped, tz=UTC)

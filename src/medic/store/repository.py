@@ -1,0 +1,398 @@
+"""`Store`: medic's durable state, in domain objects.
+
+One `Store` is shared by every thread of a process; each method is one short
+transaction. Writes that may be repeated (a redelivered webhook, a retried workflow
+step) are idempotent where the domain says so, enforced by unique constraints rather
+than by checks that two processes could race past.
+
+Reads of an incident's records (timeline, signals, approvals, ...) return an empty
+list for an unknown incident; writes to an unknown incident raise NotFoundError.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime
+
+from sqlalchemy import Table, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from medic.domain.errors import ConflictError, NotFoundError
+from medic.domain.model import (
+    Approval,
+    Diagnosis,
+    Execution,
+    Incident,
+    IncidentState,
+    Plan,
+    Postmortem,
+    Signal,
+    TimelineEntry,
+    Verification,
+)
+from medic.store import rows
+from medic.store.codec import decode, encode
+from medic.store.engine import WRITE, make_engine, parse_url, redact, translate_errors
+from medic.store.migrate import upgrade
+from medic.store.models import (
+    ApprovalRow,
+    Base,
+    DiagnosisRow,
+    ExecutionRow,
+    IncidentRow,
+    IncidentSignalRow,
+    PlanRow,
+    PostmortemRow,
+    RejectedWebhookRow,
+    SignalRow,
+    TimelineRow,
+    VerificationRow,
+)
+from medic.store.records import RejectedWebhook
+
+__all__ = ["Store"]
+
+_TERMINAL = [s.value for s in IncidentState if s.terminal]
+
+_Document = type[DiagnosisRow] | type[PlanRow] | type[VerificationRow] | type[PostmortemRow]
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex
+
+
+class Store:
+    """The repository of signals, incidents and everything recorded about them.
+
+    `url` is a SQLAlchemy URL: ``sqlite:////abs/path/medic.sqlite`` (the parent
+    directory is created) or ``postgresql+psycopg://user:pw@host:5432/db``. Nothing
+    connects until the first call; call `migrate()` once at start-up. Database
+    failures raise TransientError (may succeed later: unreachable server, lock
+    timeout) or PermanentError, with the URL (password hidden) in the message.
+    """
+
+    def __init__(self, url: str) -> None:
+        self._url = parse_url(url)
+        self._engine = make_engine(self._url)
+
+    @property
+    def url(self) -> str:
+        """The database URL with its password hidden."""
+        return redact(self._url)
+
+    def __repr__(self) -> str:
+        return f"Store({self.url!r})"
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest revision. Idempotent and safe to race."""
+        with translate_errors(self._url):
+            upgrade(self._engine)
+
+    def ping(self) -> None:
+        """Raise TransientError or PermanentError unless the database answers."""
+        with self._read() as session:
+            session.execute(text("SELECT 1"))
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    # -- signals and rejected webhooks ------------------------------------------------
+
+    def record_signal(self, signal: Signal, raw: str | None = None) -> tuple[str, bool]:
+        """Store `signal` once: (its id, True), or for a redelivery (the first id, False)."""
+        signal_id = _new_id()
+        with self._write() as session:
+            if _insert_ignore(session, SignalRow, rows.signal_row(signal_id, signal, raw)):
+                return signal_id, True
+            existing = session.scalar(
+                select(SignalRow.id).where(SignalRow.dedup_key == signal.dedup_key)
+            )
+        if existing is None:  # only if the row vanished, which nothing does
+            raise ConflictError(f"signal {signal.dedup_key!r} conflicts but cannot be found")
+        return existing, False
+
+    def record_rejected(self, source: str, reason: str, body: bytes, at: datetime) -> str:
+        """Keep a webhook that could not be parsed (body cut to 64 KiB); returns its id."""
+        rejected_id = _new_id()
+        with self._write() as session:
+            session.add(
+                RejectedWebhookRow(
+                    id=rejected_id, source=source, reason=reason, body=rows.body_text(body), at=at
+                )
+            )
+        return rejected_id
+
+    def rejected(self, limit: int = 100) -> list[RejectedWebhook]:
+        """The most recently rejected webhooks, newest first."""
+        query = (
+            select(RejectedWebhookRow)
+            .order_by(RejectedWebhookRow.at.desc(), RejectedWebhookRow.seq.desc())
+            .limit(limit)
+        )
+        with self._read() as session:
+            return [rows.rejected_of(r) for r in session.scalars(query)]
+
+    # -- incidents ----------------------------------------------------------------------
+
+    def create_incident(self, incident: Incident) -> Incident:
+        """Store a new incident; ConflictError if its id is taken."""
+        with self._write() as session:
+            if not _insert_ignore(session, IncidentRow, rows.incident_row(incident)):
+                raise ConflictError(f"incident {incident.id!r} already exists")
+            return rows.to_incident(_incident_row(session, incident.id))
+
+    def get_incident(self, incident_id: str) -> Incident:
+        with self._read() as session:
+            return rows.to_incident(_incident_row(session, incident_id))
+
+    def open_incident_for(self, group_key: str) -> Incident | None:
+        """The newest incident with `group_key` that is not in a terminal state."""
+        query = (
+            select(IncidentRow)
+            .where(IncidentRow.group_key == group_key, IncidentRow.state.not_in(_TERMINAL))
+            .order_by(IncidentRow.opened_at.desc(), IncidentRow.seq.desc())
+            .limit(1)
+        )
+        with self._read() as session:
+            row = session.scalar(query)
+            return rows.to_incident(row) if row is not None else None
+
+    def list_incidents(self, limit: int = 100) -> list[Incident]:
+        """The most recently opened incidents, newest first."""
+        query = (
+            select(IncidentRow)
+            .order_by(IncidentRow.opened_at.desc(), IncidentRow.seq.desc())
+            .limit(limit)
+        )
+        with self._read() as session:
+            return [rows.to_incident(r) for r in session.scalars(query)]
+
+    def incidents_in(self, states: Collection[IncidentState]) -> list[Incident]:
+        """Every incident in one of `states`, newest first."""
+        query = (
+            select(IncidentRow)
+            .where(IncidentRow.state.in_([s.value for s in states]))
+            .order_by(IncidentRow.opened_at.desc(), IncidentRow.seq.desc())
+        )
+        with self._read() as session:
+            return [rows.to_incident(r) for r in session.scalars(query)]
+
+    def set_state(self, incident_id: str, state: IncidentState, at: datetime) -> Incident:
+        with self._write() as session:
+            row = _incident_row(session, incident_id)
+            row.state = state.value
+            row.updated_at = at
+            session.flush()
+            return rows.to_incident(row)
+
+    def attach_signal(self, incident_id: str, signal_id: str) -> None:
+        """Link a signal to an incident; linking it again changes nothing."""
+        with self._write() as session:
+            _incident_row(session, incident_id)
+            if session.scalar(select(SignalRow.seq).where(SignalRow.id == signal_id)) is None:
+                raise NotFoundError(f"no signal {signal_id!r}")
+            link = {"incident_id": incident_id, "signal_id": signal_id}
+            _insert_ignore(session, IncidentSignalRow, link)
+
+    def signals_of(self, incident_id: str) -> list[Signal]:
+        """The incident's signals in the order they were attached."""
+        query = (
+            select(SignalRow.body)
+            .join(IncidentSignalRow, IncidentSignalRow.signal_id == SignalRow.id)
+            .where(IncidentSignalRow.incident_id == incident_id)
+            .order_by(IncidentSignalRow.seq)
+        )
+        with self._read() as session:
+            return [decode(Signal, body) for body in session.scalars(query)]
+
+    def incident_of_signal(self, signal_id: str) -> str | None:
+        """The incident the signal was first attached to, if any."""
+        query = (
+            select(IncidentSignalRow.incident_id)
+            .where(IncidentSignalRow.signal_id == signal_id)
+            .order_by(IncidentSignalRow.seq)
+            .limit(1)
+        )
+        with self._read() as session:
+            return session.scalar(query)
+
+    # -- timeline -----------------------------------------------------------------------
+
+    def add_timeline(self, incident_id: str, entry: TimelineEntry, key: str | None = None) -> bool:
+        """Append an entry; with a `key` already used for this incident, do nothing.
+
+        Returns whether the entry was added. Keys make retried steps write once.
+        """
+        with self._write() as session:
+            _incident_row(session, incident_id)
+            return _insert_ignore(session, TimelineRow, rows.timeline_row(incident_id, entry, key))
+
+    def timeline(self, incident_id: str) -> list[TimelineEntry]:
+        """The incident's timeline, by time and then by insertion."""
+        query = (
+            select(TimelineRow)
+            .where(TimelineRow.incident_id == incident_id)
+            .order_by(TimelineRow.at, TimelineRow.seq)
+        )
+        with self._read() as session:
+            return [rows.timeline_entry(r) for r in session.scalars(query)]
+
+    # -- diagnosis and plans ------------------------------------------------------------
+
+    def save_diagnosis(self, diagnosis: Diagnosis) -> None:
+        """Keep a diagnosis; the latest saved is the incident's current one."""
+        with self._write() as session:
+            _incident_row(session, diagnosis.incident_id)
+            session.add(DiagnosisRow(incident_id=diagnosis.incident_id, body=encode(diagnosis)))
+
+    def diagnosis(self, incident_id: str) -> Diagnosis | None:
+        body = self._latest(DiagnosisRow, incident_id)
+        return decode(Diagnosis, body) if body is not None else None
+
+    def save_plan(self, plan: Plan) -> None:
+        """Keep a plan version; the latest saved is the current plan."""
+        with self._write() as session:
+            _incident_row(session, plan.incident_id)
+            session.add(rows.plan_row(plan))
+
+    def plan(self, incident_id: str) -> Plan | None:
+        """The current (latest saved) plan of the incident."""
+        body = self._latest(PlanRow, incident_id)
+        return decode(Plan, body) if body is not None else None
+
+    def plans(self, incident_id: str) -> list[Plan]:
+        """Every plan version of the incident, oldest first."""
+        query = select(PlanRow.body).where(PlanRow.incident_id == incident_id).order_by(PlanRow.seq)
+        with self._read() as session:
+            return [decode(Plan, body) for body in session.scalars(query)]
+
+    # -- approvals, executions, verification, post-mortem -------------------------------
+
+    def record_approval(self, approval: Approval) -> Approval:
+        """Record the one decision on a plan (by hash).
+
+        Recording the very same approval again returns it (a retried step); any
+        other second decision on that plan raises ConflictError naming the first.
+        """
+        with self._write() as session:
+            _incident_row(session, approval.incident_id)
+            if _insert_ignore(session, ApprovalRow, rows.approval_row(approval)):
+                return approval
+            first = rows.to_approval(
+                session.scalars(
+                    select(ApprovalRow).where(
+                        ApprovalRow.incident_id == approval.incident_id,
+                        ApprovalRow.plan_hash == approval.plan_hash,
+                    )
+                ).one()
+            )
+        if first == approval:
+            return first
+        raise ConflictError(
+            f"incident {approval.incident_id!r}: plan {approval.plan_hash[:12]} was already "
+            f"{first.decision.value} by {first.actor!r} via {first.channel} at "
+            f"{first.at.isoformat()}"
+        )
+
+    def approvals(self, incident_id: str) -> list[Approval]:
+        """The incident's approval decisions, in the order they were made."""
+        query = (
+            select(ApprovalRow)
+            .where(ApprovalRow.incident_id == incident_id)
+            .order_by(ApprovalRow.seq)
+        )
+        with self._read() as session:
+            return [rows.to_approval(r) for r in session.scalars(query)]
+
+    def record_execution(self, incident_id: str, execution: Execution) -> None:
+        """Record an action's execution once per idempotency key; repeats change nothing."""
+        with self._write() as session:
+            _incident_row(session, incident_id)
+            _insert_ignore(session, ExecutionRow, rows.execution_row(incident_id, execution))
+
+    def executions(self, incident_id: str) -> list[Execution]:
+        """The incident's executions, in the order they were recorded."""
+        query = (
+            select(ExecutionRow.body)
+            .where(ExecutionRow.incident_id == incident_id)
+            .order_by(ExecutionRow.seq)
+        )
+        with self._read() as session:
+            return [decode(Execution, body) for body in session.scalars(query)]
+
+    def save_verification(self, incident_id: str, verification: Verification) -> None:
+        """Keep a verification outcome; the latest saved is the current one."""
+        with self._write() as session:
+            _incident_row(session, incident_id)
+            session.add(rows.verification_row(incident_id, verification))
+
+    def verification(self, incident_id: str) -> Verification | None:
+        body = self._latest(VerificationRow, incident_id)
+        return decode(Verification, body) if body is not None else None
+
+    def save_postmortem(self, postmortem: Postmortem) -> None:
+        """Keep a post-mortem; the latest saved is the current one."""
+        with self._write() as session:
+            _incident_row(session, postmortem.incident_id)
+            session.add(PostmortemRow(incident_id=postmortem.incident_id, body=encode(postmortem)))
+
+    def postmortem(self, incident_id: str) -> Postmortem | None:
+        body = self._latest(PostmortemRow, incident_id)
+        return decode(Postmortem, body) if body is not None else None
+
+    # -- plumbing -----------------------------------------------------------------------
+
+    def _latest(self, model: _Document, incident_id: str) -> object:
+        query = (
+            select(model.body)
+            .where(model.incident_id == incident_id)
+            .order_by(model.seq.desc())
+            .limit(1)
+        )
+        with self._read() as session:
+            return session.scalar(query)
+
+    @contextmanager
+    def _read(self) -> Iterator[Session]:
+        with self._session(write=False) as session:
+            yield session
+
+    @contextmanager
+    def _write(self) -> Iterator[Session]:
+        with self._session(write=True) as session:
+            yield session
+
+    @contextmanager
+    def _session(self, *, write: bool) -> Iterator[Session]:
+        with translate_errors(self._url), self._engine.connect() as connection:
+            if write:
+                connection.execution_options(**{WRITE: True})
+            with Session(connection, expire_on_commit=False) as session, session.begin():
+                yield session
+
+
+def _incident_row(session: Session, incident_id: str) -> IncidentRow:
+    row = session.scalar(select(IncidentRow).where(IncidentRow.id == incident_id))
+    if row is None:
+        raise NotFoundError(f"no incident {incident_id!r}")
+    return row
+
+
+def _insert_ignore(session: Session, model: type[Base], values: Mapping[str, object]) -> bool:
+    """INSERT unless a unique constraint already holds such a row; True if inserted."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(model.__table__).values(dict(values)).on_conflict_do_nothing().returning(text("1"))
+    )
+    # Core, not the ORM's bulk insert: one row back when inserted, none on a conflict.
+    return session.connection().execute(statement).first() is not None

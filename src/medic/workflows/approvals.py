@@ -1,0 +1,74 @@
+"""Human decisions reach waiting workflows here, from the API, the CLI or the web."""
+
+from __future__ import annotations
+
+from dbos import DBOS
+
+from medic.action import check_decision
+from medic.domain import Approval, ApprovalDecision, IncidentState
+from medic.log import get_logger
+from medic.workflows.context import deps
+from medic.workflows.incident import APPROVAL_TOPIC
+
+__all__ = ["decide", "redeliver_decisions"]
+
+log = get_logger(__name__)
+
+
+def decide(
+    incident_id: str,
+    plan_hash: str,
+    decision: ApprovalDecision,
+    actor: str,
+    channel: str,
+    reason: str = "",
+) -> Approval:
+    """Record a human's decision on the exact plan it names, then wake the workflow.
+
+    Raises NotFoundError (no such incident or plan) or ConflictError (stale hash, already
+    decided, not awaiting approval). The store's record is the truth; the message is
+    only a wake-up, redelivered at start-up if a crash swallowed it.
+    """
+    d = deps()
+    incident = d.store.get_incident(incident_id)
+    check_decision(d.store.plan(incident_id), incident, plan_hash, d.store.approvals(incident_id))
+    approval = d.store.record_approval(
+        Approval(
+            incident_id=incident_id,
+            plan_hash=plan_hash,
+            decision=decision,
+            actor=actor,
+            at=d.clock.now(),
+            channel=channel,
+            reason=reason,
+        )
+    )
+    _wake(incident_id, plan_hash)
+    log.info("approval.recorded", incident_id=incident_id, decision=decision.value, actor=actor)
+    return approval
+
+
+def _wake(incident_id: str, plan_hash: str) -> None:
+    DBOS.send(
+        incident_id,
+        {"plan_hash": plan_hash},
+        topic=APPROVAL_TOPIC,
+        idempotency_key=f"approval:{incident_id}:{plan_hash}",
+    )
+
+
+def redeliver_decisions() -> int:
+    """Wake every workflow still waiting although its decision is recorded."""
+    d = deps()
+    woken = 0
+    for incident in d.store.incidents_in([IncidentState.AWAITING_APPROVAL]):
+        plan = d.store.plan(incident.id)
+        if plan is None:
+            continue
+        if any(
+            a.plan_hash == plan.hash and a.decision is not ApprovalDecision.EXPIRED
+            for a in d.store.approvals(incident.id)
+        ):
+            _wake(incident.id, plan.hash)
+            woken += 1
+    return woken

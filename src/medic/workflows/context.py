@@ -1,0 +1,63 @@
+"""What the workflows need, wired once by the composition root (medic.bootstrap).
+
+DBOS workflows and steps are module-level functions whose arguments must be
+serialisable, so the ports they use are looked up here instead of being passed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from medic.action import Policy
+from medic.ports import (
+    ChangeSource,
+    Clock,
+    ClusterReader,
+    ClusterWriter,
+    CodeHost,
+    LogSource,
+    MetricsSource,
+)
+from medic.store import Store
+
+__all__ = ["Deps", "deps", "install", "uninstall"]
+
+
+@dataclass(frozen=True)
+class Deps:
+    store: Store
+    clock: Clock
+    metrics: MetricsSource
+    changes: ChangeSource
+    cluster: ClusterReader
+    writer: ClusterWriter
+    namespace: str
+    postmortem_dir: Path
+    policy: Policy
+    logs: LogSource | None = None
+    code: CodeHost | None = None
+    approval_timeout_s: float = 3600.0
+    verification_window_s: float = 600.0
+    verification_poll_s: float = 30.0
+    watchdog_lookback_s: float = 3600.0
+    extras: dict[str, str] = field(default_factory=dict)
+
+
+_current: Deps | None = None
+
+
+def install(d: Deps) -> None:
+    global _current
+    _current = d
+
+
+def uninstall() -> None:
+    global _current
+    _current = None
+
+
+def deps() -> Deps:
+    if _current is None:
+        raise RuntimeError("medic workflows used before bootstrap installed their dependencies")
+    return _current

@@ -1,0 +1,147 @@
+"""The CLI against a real `medic serve`, and `medic demo` end to end."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import medic
+from tests.server import MedicServer, wait_until
+
+
+def _medic(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "medic", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "200", **(env or {})},
+        cwd=cwd,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def test_version() -> None:
+    result = _medic("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"medic {medic.__version__}"
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[MedicServer]:
+    with MedicServer(
+        tmp_path / "data",
+        f"sqlite:///{tmp_path / 'data' / 'medic.sqlite'}",
+        MEDIC_SANDBOX__SPEED="60",
+        MEDIC_WATCHDOG__INTERVAL_SECONDS="1",
+    ) as running:
+        yield running
+
+
+def _cli_env(server: MedicServer) -> dict[str, str]:
+    # The CLI finds the server and the generated operator token through the same settings.
+    return {"MEDIC_DATA_DIR": str(server.data_dir), "MEDIC_PORT": str(server.port)}
+
+
+def _awaiting(server: MedicServer) -> dict[str, Any]:
+    def check() -> dict[str, Any] | None:
+        incidents = server.get("/incidents")
+        if not incidents:
+            return None
+        detail: dict[str, Any] = server.get(f"/incidents/{incidents[0]['id']}")
+        return detail if detail["state"] == "awaiting_approval" else None
+
+    return dict(wait_until("an incident awaiting approval", check, timeout=60))
+
+
+def test_list_show_and_approve_through_the_cli(server: MedicServer) -> None:
+    env = _cli_env(server)
+    detail = _awaiting(server)
+    listed = _medic("incidents", "list", env=env)
+    assert listed.returncode == 0, listed.stderr
+    assert detail["id"] in listed.stdout
+    assert "awaiting_approval" in listed.stdout
+
+    shown = _medic("incidents", "show", detail["id"], env=env)
+    assert shown.returncode == 0, shown.stderr
+    assert "kubectl rollout undo deployment/auth-service -n production" in shown.stdout
+
+    approved = _medic("approve", detail["id"], env=env)
+    assert approved.returncode == 0, approved.stderr
+    assert f"approved plan {detail['plan_hash'][:12]}" in approved.stdout
+
+    again = _medic("approve", detail["id"], env=env)
+    assert again.returncode == 1
+    assert "409" in again.stderr
+
+    done = wait_until(
+        "the incident to resolve",
+        lambda: server.get(f"/incidents/{detail['id']}")["state"] in {"resolved", "escalated"},
+        timeout=120,
+    )
+    assert done
+    final = server.get(f"/incidents/{detail['id']}")
+    assert final["state"] == "resolved"
+    assert final["approvals"][0]["channel"] == "cli"
+
+
+def test_reject_through_the_cli_records_the_reason(server: MedicServer) -> None:
+    env = _cli_env(server)
+    detail = _awaiting(server)
+    rejected = _medic("reject", detail["id"], "--reason", "customer demo running", env=env)
+    assert rejected.returncode == 0, rejected.stderr
+    wait_until(
+        "the incident to close as rejected",
+        lambda: server.get(f"/incidents/{detail['id']}")["postmortem_path"],
+        timeout=60,
+    )
+    final = server.get(f"/incidents/{detail['id']}")
+    assert final["state"] == "rejected"
+    assert final["executions"] == []
+    assert "customer demo running" in Path(final["postmortem_path"]).read_text()
+
+
+def test_cli_errors_name_the_problem(server: MedicServer, tmp_path: Path) -> None:
+    missing = _medic("incidents", "show", "inc-missing", env=_cli_env(server))
+    assert missing.returncode == 1
+    assert "inc-missing" in missing.stderr
+    down = _medic(
+        "incidents", "list", env={"MEDIC_DATA_DIR": str(tmp_path / "x"), "MEDIC_PORT": "1"}
+    )
+    assert down.returncode == 1
+    assert "is `medic serve` running?" in down.stderr
+
+
+def test_demo_runs_the_closed_loop(tmp_path: Path) -> None:
+    result = _medic("demo", "--yes", "--json", cwd=tmp_path, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = json.loads(result.stdout)
+    assert summary["status"] == "resolved"
+    assert summary["recovered"] is True
+    assert summary["root_cause"] == {
+        "service": "auth-service",
+        "category": "bad_deploy",
+        "change": "v1.2.1",
+    }
+    assert summary["action"] == "rollout_undo"
+    postmortem = Path(tmp_path, summary["postmortem_path"]).read_text()
+    assert "auth-service" in postmortem
+    assert "kubectl rollout undo deployment/auth-service -n production" in postmortem
+    assert set(summary) == {
+        "incident_id",
+        "status",
+        "root_cause",
+        "action",
+        "recovered",
+        "postmortem_path",
+        "seconds",
+    }

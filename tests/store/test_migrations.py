@@ -1,0 +1,149 @@
+"""Schema upgrades, concurrent use, and what a user sees when the database is not there."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine, text
+
+from medic.domain import PermanentError, TimelineEntry, TransientError
+from medic.store import Store
+from medic.store.models import Base
+from tests import pg
+from tests.store import builders
+from tests.store.builders import T0
+
+_VERSION_TABLE = "medic_alembic_version"
+
+
+def _versions(url: str) -> list[str]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return list(connection.scalars(text(f"SELECT version_num FROM {_VERSION_TABLE}")))
+    finally:
+        engine.dispose()
+
+
+def test_migrating_again_keeps_the_data(database_url: str) -> None:
+    with Store(database_url) as store:
+        store.migrate()
+        store.create_incident(builders.incident())
+    with Store(database_url) as store:
+        store.migrate()
+        store.migrate()
+        assert store.get_incident("inc-1") == builders.incident()
+    assert _versions(database_url) == ["0001"]
+
+
+def test_the_migrations_build_exactly_the_models_schema(database_url: str) -> None:
+    with Store(database_url) as store:
+        store.migrate()
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(
+                connection, opts={"version_table": _VERSION_TABLE, "compare_type": True}
+            )
+            assert compare_metadata(context, Base.metadata) == []
+    finally:
+        engine.dispose()
+
+
+def test_processes_starting_together_migrate_once(database_url: str) -> None:
+    # Separate Stores have separate connection pools, as separate processes would.
+    stores = [Store(database_url) for _ in range(4)]
+    barrier = threading.Barrier(len(stores))
+
+    def start(store: Store) -> None:
+        barrier.wait()
+        store.migrate()
+
+    try:
+        with ThreadPoolExecutor(max_workers=len(stores)) as pool:
+            list(pool.map(start, stores))
+    finally:
+        for store in stores:
+            store.close()
+    assert _versions(database_url) == ["0001"]
+
+
+def test_threads_and_processes_write_at_the_same_time(database_url: str) -> None:
+    with Store(database_url) as setup:
+        setup.migrate()
+        setup.create_incident(builders.incident())
+    stores = [Store(database_url) for _ in range(3)]
+    barrier = threading.Barrier(6)
+
+    def write(worker: int) -> None:
+        store = stores[worker % len(stores)]
+        barrier.wait()
+        for i in range(15):
+            entry = TimelineEntry(at=T0 + timedelta(seconds=i), kind="k", message=f"{worker}/{i}")
+            store.add_timeline("inc-1", entry, key=f"{worker}/{i}")
+            store.set_state("inc-1", builders.incident().state, T0 + timedelta(seconds=i))
+
+    try:
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            list(pool.map(write, range(6)))
+        assert len(stores[0].timeline("inc-1")) == 6 * 15
+    finally:
+        for store in stores:
+            store.close()
+
+
+def test_sqlite_creates_the_parent_directory(tmp_path: Path) -> None:
+    path = tmp_path / "state" / "deeper" / "medic.sqlite"
+    with Store(f"sqlite:///{path}") as store:
+        store.migrate()
+    assert path.is_file()
+
+
+def test_an_unusable_sqlite_path_is_a_permanent_error_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("not a directory")
+    url = f"sqlite:///{tmp_path / 'a-file' / 'medic.sqlite'}"
+    with pytest.raises(PermanentError, match=r"sqlite:///.*a-file/medic\.sqlite"):
+        Store(url)
+
+
+def _closed_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    return port
+
+
+def test_a_refused_postgres_connection_is_transient_and_hides_the_password() -> None:
+    url = f"postgresql+psycopg://medic:s3cret@127.0.0.1:{_closed_port()}/medic"
+    with Store(url) as store, pytest.raises(TransientError) as caught:
+        store.migrate()
+    message = str(caught.value)
+    assert "postgresql+psycopg://medic:***@127.0.0.1" in message
+    assert "s3cret" not in message
+    assert "refused" in message.lower()
+
+
+def test_a_missing_postgres_database_is_permanent(postgres_server: pg.PostgresServer) -> None:
+    url = postgres_server.url_for("medic_no_such_database")
+    with Store(url) as store, pytest.raises(PermanentError, match="medic_no_such_database") as e:
+        store.ping()
+    assert not isinstance(e.value, TransientError)
+    assert "does not exist" in str(e.value)
+
+
+@pytest.mark.parametrize("url", ["mysql://root@localhost/medic", "not a url"])
+def test_an_unsupported_url_is_refused_up_front(url: str) -> None:
+    with pytest.raises(PermanentError, match="database URL|unsupported database"):
+        Store(url)
+
+
+def test_using_a_database_that_was_never_migrated_is_a_clear_error(database_url: str) -> None:
+    with Store(database_url) as store, pytest.raises(PermanentError, match="medic_incidents"):
+        store.list_incidents()

@@ -1,0 +1,130 @@
+"""SIGKILL `medic serve` mid-incident, restart it: the incident completes, no finished
+step runs again and no action is executed twice. On SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.server import MedicServer, wait_until
+from tests.workflows.journal import applied_writes
+
+pytestmark = pytest.mark.integration
+
+# The sandbox runs 20x faster than real time: a rollout takes a few real seconds,
+# long enough to be killed in the middle of it.
+SPEED = "20"
+
+
+def _server(tmp_path: Path, database_url: str) -> MedicServer:
+    return MedicServer(
+        tmp_path / "data",
+        database_url,
+        MEDIC_SANDBOX__SPEED=SPEED,
+        MEDIC_WATCHDOG__INTERVAL_SECONDS="1",
+        MEDIC_VERIFICATION__POLL_SECONDS="15",
+    )
+
+
+def _only_incident(server: MedicServer) -> dict[str, Any] | None:
+    incidents: list[dict[str, Any]] = server.get("/incidents")
+    return server.get(f"/incidents/{incidents[0]['id']}") if incidents else None
+
+
+def _in_state(server: MedicServer, *states: str) -> dict[str, Any] | None:
+    detail = _only_incident(server)
+    return detail if detail and detail["state"] in states else None
+
+
+def _finished(server: MedicServer) -> dict[str, Any] | None:
+    """The incident once it is closed and its post-mortem written (the workflow's end)."""
+    detail = _in_state(server, "resolved", "escalated", "rejected")
+    return detail if detail and detail["postmortem_path"] else None
+
+
+def _approve(server: MedicServer, detail: dict[str, Any]) -> None:
+    response = httpx.post(
+        f"{server.url}/incidents/{detail['id']}/approve",
+        json={"plan_hash": detail["plan_hash"]},
+        headers=server.user_headers(),
+        timeout=10,
+    )
+    assert response.status_code == 200, response.text
+
+
+def _assert_completed_once(server: MedicServer, detail: dict[str, Any]) -> None:
+    assert detail["state"] == "resolved", detail["timeline"]
+    assert detail["verification"]["outcome"] == "recovered"
+    assert Path(detail["postmortem_path"]).is_file()
+    undos = [w for w in applied_writes(server.data_dir) if w["operation"] == "rollout_undo"]
+    assert len(undos) == 1, f"rollout_undo applied {len(undos)} times: {undos}"
+    phases = Counter(e["kind"] for e in detail["timeline"])
+    for phase in ("diagnosis", "plan", "verification", "postmortem"):
+        assert phases[phase] == 1, f"{phase} recorded {phases[phase]} times"
+    assert len(server.get("/incidents")) == 1
+
+
+def _step_starts(server: MedicServer, incident_id: str) -> Counter[str]:
+    return Counter(
+        e["step"]
+        for e in server.logs()
+        if e.get("event") == "step.start" and e.get("incident_id") == incident_id
+    )
+
+
+def test_killed_while_awaiting_approval(tmp_path: Path, database_url: str) -> None:
+    server = _server(tmp_path, database_url)
+    server.start()
+    try:
+        waiting = wait_until(
+            "the incident to await approval",
+            lambda: _in_state(server, "awaiting_approval"),
+            timeout=90,
+        )
+        server.kill()
+        server.start()
+        _approve(server, waiting)
+        done = wait_until("the incident to finish", lambda: _finished(server), 120)
+        _assert_completed_once(server, done)
+        starts = _step_starts(server, done["id"])
+        # Steps finished before the kill are not run again after the restart.
+        for step in ("diagnose", "make_plan", "request_approval"):
+            assert starts[step] == 1, f"{step} ran {starts[step]} times: {starts}"
+    finally:
+        server.stop()
+
+
+def test_killed_while_executing(tmp_path: Path, database_url: str) -> None:
+    server = _server(tmp_path, database_url)
+    server.start()
+    try:
+        waiting = wait_until(
+            "the incident to await approval",
+            lambda: _in_state(server, "awaiting_approval"),
+            timeout=90,
+        )
+        _approve(server, waiting)
+        # Kill after the rollback was applied but while the rollout is still in progress.
+        wait_until(
+            "the rollback to be applied",
+            lambda: any(w["operation"] == "rollout_undo" for w in applied_writes(server.data_dir)),
+            timeout=60,
+            every=0.01,
+        )
+        assert _in_state(server, "executing"), "the kill must land during the execution step"
+        server.kill()
+        server.start()
+        done = wait_until("the incident to finish", lambda: _finished(server), 120)
+        _assert_completed_once(server, done)
+        starts = _step_starts(server, done["id"])
+        for step in ("diagnose", "make_plan", "request_approval", "read_decision"):
+            assert starts[step] == 1, f"{step} ran {starts[step]} times: {starts}"
+        # The interrupted step ran again, and found its action already applied.
+        assert starts["execute"] == 2, starts
+        assert done["executions"][0]["status"] == "already_applied"
+    finally:
+        server.stop()
