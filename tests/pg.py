@@ -10,7 +10,7 @@ Where the server comes from, in order:
    temporary directory, on a free port, stopped and deleted at the end. As root it
    runs as the ``postgres`` OS user (PostgreSQL refuses to run as root).
 
-When none of these works, `postgres_server` raises `PostgresUnavailable` with what
+When none of these works, `postgres_server` raises `PostgresUnavailableError` with what
 was tried, and the tests that need PostgreSQL fail (they are not skipped).
 
 URLs are SQLAlchemy URLs with the psycopg 3 driver (``postgresql+psycopg://``); medic's
@@ -40,8 +40,9 @@ __all__ = [
     "DEFAULT_URL",
     "ENV_VAR",
     "PostgresServer",
-    "PostgresUnavailable",
+    "PostgresUnavailableError",
     "postgres_server",
+    "throwaway_server",
 ]
 
 ENV_VAR = "MEDIC_TEST_POSTGRES_URL"
@@ -49,7 +50,7 @@ DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 _OS_USER = "postgres"
 
 
-class PostgresUnavailable(RuntimeError):
+class PostgresUnavailableError(RuntimeError):
     """No PostgreSQL server could be found or started."""
 
 
@@ -102,7 +103,9 @@ def postgres_server() -> Iterator[PostgresServer]:
     if configured:
         problem = _problem(configured)
         if problem:
-            raise PostgresUnavailable(f"{ENV_VAR}={_redacted(configured)} does not answer: {problem}")
+            raise PostgresUnavailableError(
+                f"{ENV_VAR}={_redacted(configured)} does not answer: {problem}"
+            )
         yield PostgresServer(configured)
         return
     default_problem = _problem(DEFAULT_URL)
@@ -110,10 +113,10 @@ def postgres_server() -> Iterator[PostgresServer]:
         yield PostgresServer(DEFAULT_URL)
         return
     try:
-        with _throwaway_server() as server:
+        with throwaway_server() as server:
             yield server
-    except PostgresUnavailable as e:
-        raise PostgresUnavailable(
+    except PostgresUnavailableError as e:
+        raise PostgresUnavailableError(
             f"no PostgreSQL for the tests: {ENV_VAR} is not set, {DEFAULT_URL} does not "
             f"answer ({default_problem}), and no throwaway server could start: {e}"
         ) from e
@@ -129,7 +132,7 @@ def _binaries() -> tuple[Path, Path]:
         key=lambda p: int(Path(p).parts[-3]) if Path(p).parts[-3].isdigit() else 0,
     )
     if not found:
-        raise PostgresUnavailable(
+        raise PostgresUnavailableError(
             "no initdb under /usr/lib/postgresql/*/bin (install the postgresql package)"
         )
     initdb = Path(found[-1])
@@ -144,7 +147,8 @@ def _free_port() -> int:
 
 
 @contextmanager
-def _throwaway_server() -> Iterator[PostgresServer]:
+def throwaway_server() -> Iterator[PostgresServer]:
+    """A new server in a temporary directory, stopped and deleted on exit."""
     initdb, pg_ctl = _binaries()
     base = Path(tempfile.mkdtemp(prefix="medic-pg-"))
     prefix: list[str] = []
@@ -152,15 +156,22 @@ def _throwaway_server() -> Iterator[PostgresServer]:
         try:
             account = pwd.getpwnam(_OS_USER)
         except KeyError as e:
-            raise PostgresUnavailable(f"running as root and there is no {_OS_USER!r} user") from e
+            raise PostgresUnavailableError(
+                f"running as root and there is no {_OS_USER!r} user"
+            ) from e
         os.chown(base, account.pw_uid, account.pw_gid)
         prefix = ["runuser", "-u", _OS_USER, "--"]
     data, log = base / "data", base / "server.log"
     port = _free_port()
     options = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off"
     try:
-        _run([*prefix, str(initdb), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"])
-        _run([*prefix, str(pg_ctl), "-D", str(data), "-l", str(log), "-o", options, "-w", "start"], log)
+        _run(
+            [*prefix, str(initdb), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"]
+        )
+        _run(
+            [*prefix, str(pg_ctl), "-D", str(data), "-l", str(log), "-o", options, "-w", "start"],
+            log,
+        )
         try:
             yield PostgresServer(f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres")
         finally:
@@ -176,4 +187,4 @@ def _run(command: list[str], log: Path | None = None) -> None:
         detail = getattr(e, "stderr", None) or str(e)
         if log is not None and log.exists():
             detail += "\n" + log.read_text(errors="replace")[-2000:]
-        raise PostgresUnavailable(f"{' '.join(command)} failed: {detail.strip()}") from e
+        raise PostgresUnavailableError(f"{' '.join(command)} failed: {detail.strip()}") from e

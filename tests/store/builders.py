@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from medic.domain import (
     Action,
@@ -77,7 +78,7 @@ def evidence(evidence_id: str = "ev-mem") -> Evidence:
     )
 
 
-def signal(fingerprint: str = "f1", starts_at: datetime = T0, **changes: object) -> Signal:
+def signal(fingerprint: str = "f1", starts_at: datetime = T0, **changes: Any) -> Signal:
     base = Signal(
         source=SignalSource.ALERTMANAGER,
         fingerprint=fingerprint,
@@ -177,7 +178,9 @@ def diagnosis(incident_id: str = "inc-1", summary: str = "v1.2.1 leaks memory") 
 
 
 def approval(
-    plan_hash: str, actor: str = "alice@example.com", decision: ApprovalDecision = ApprovalDecision.APPROVED
+    plan_hash: str,
+    actor: str = "alice@example.com",
+    decision: ApprovalDecision = ApprovalDecision.APPROVED,
 ) -> Approval:
     return Approval(
         incident_id="inc-1",
@@ -190,7 +193,9 @@ def approval(
     )
 
 
-def execution(key: str = "inc-1:rollout_undo:auth-service", detail: str = "rolled back") -> Execution:
+def execution(
+    key: str = "inc-1:rollout_undo:auth-service", detail: str = "rolled back"
+) -> Execution:
     return Execution(
         action=action(),
         idempotency_key=key,
@@ -253,7 +258,11 @@ def samples() -> list[object]:
             nodes=("node-a",),
         ),
         Revision(number=4, version="v1.2.1", at=T0, change_cause="deploy", commit_sha="9f3c2ab"),
-        LogLine(at=T0, service="auth-service", pod="auth-7d9f", message="GC pause 1.2s", level="warn"),
-        WriteResult(applied=True, detail="rolled back", data={"revision": 3, "ratio": 0.5, "to": "v"}),
+        LogLine(
+            at=T0, service="auth-service", pod="auth-7d9f", message="GC pause 1.2s", level="warn"
+        ),
+        WriteResult(
+            applied=True, detail="rolled back", data={"revision": 3, "ratio": 0.5, "to": "v"}
+        ),
         RolloutStatus(done=True, updated_replicas=2, desired_replicas=2, detail="complete"),
     ]

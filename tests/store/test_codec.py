@@ -143,7 +143,7 @@ def test_malformed_data_is_an_invalid_input_error_naming_the_field(
 
 
 def test_a_datetime_that_is_not_iso_8601_is_rejected() -> None:
-    with pytest.raises(InvalidInputError, match="TimelineEntry.at"):
+    with pytest.raises(InvalidInputError, match=r"TimelineEntry\.at"):
         decode(TimelineEntry, {"at": "yesterday", "kind": "x", "message": "m"})
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -15,19 +17,18 @@ from sqlalchemy import create_engine, text
 
 from medic.domain import PermanentError, TimelineEntry, TransientError
 from medic.store import Store
+from medic.store.migrate import VERSION_TABLE, include_name
 from medic.store.models import Base
 from tests import pg
 from tests.store import builders
 from tests.store.builders import T0
-
-_VERSION_TABLE = "medic_alembic_version"
 
 
 def _versions(url: str) -> list[str]:
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
-            return list(connection.scalars(text(f"SELECT version_num FROM {_VERSION_TABLE}")))
+            return list(connection.scalars(text(f"SELECT version_num FROM {VERSION_TABLE}")))
     finally:
         engine.dispose()
 
@@ -44,34 +45,62 @@ def test_migrating_again_keeps_the_data(database_url: str) -> None:
 
 
 def test_the_migrations_build_exactly_the_models_schema(database_url: str) -> None:
+    engine = create_engine(database_url)
+    # DBOS keeps its tables beside ours in a shared database: they are not ours to manage.
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE workflow_status (workflow_uuid TEXT)"))
     with Store(database_url) as store:
         store.migrate()
-    engine = create_engine(database_url)
     try:
         with engine.connect() as connection:
             context = MigrationContext.configure(
-                connection, opts={"version_table": _VERSION_TABLE, "compare_type": True}
+                connection,
+                opts={
+                    "version_table": VERSION_TABLE,
+                    "compare_type": True,
+                    "include_name": include_name,
+                },
             )
             assert compare_metadata(context, Base.metadata) == []
     finally:
         engine.dispose()
 
 
+_MIGRATE_WHEN_TOLD = """
+import sys
+from medic.store import Store
+store = Store(sys.argv[1])
+print("ready", flush=True)
+sys.stdin.readline()
+store.migrate()
+print("migrated", flush=True)
+"""
+
+
 def test_processes_starting_together_migrate_once(database_url: str) -> None:
-    # Separate Stores have separate connection pools, as separate processes would.
-    stores = [Store(database_url) for _ in range(4)]
-    barrier = threading.Barrier(len(stores))
-
-    def start(store: Store) -> None:
-        barrier.wait()
-        store.migrate()
-
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", _MIGRATE_WHEN_TOLD, database_url],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
     try:
-        with ThreadPoolExecutor(max_workers=len(stores)) as pool:
-            list(pool.map(start, stores))
+        for child in children:  # all imported and connected: now release them together
+            assert child.stdout is not None and child.stdout.readline().strip() == "ready"
+        for child in children:
+            assert child.stdin is not None
+            child.stdin.write("go\n")
+            child.stdin.flush()
+        outcomes = [child.communicate(timeout=120) for child in children]
     finally:
-        for store in stores:
-            store.close()
+        for child in children:
+            if child.poll() is None:
+                child.kill()
+    assert [c.returncode for c in children] == [0, 0, 0], [err for _, err in outcomes]
     assert _versions(database_url) == ["0001"]
 
 
@@ -140,10 +169,18 @@ def test_a_missing_postgres_database_is_permanent(postgres_server: pg.PostgresSe
 
 @pytest.mark.parametrize("url", ["mysql://root@localhost/medic", "not a url"])
 def test_an_unsupported_url_is_refused_up_front(url: str) -> None:
-    with pytest.raises(PermanentError, match="database URL|unsupported database"):
+    with pytest.raises(PermanentError, match=r"database URL|unsupported database"):
         Store(url)
 
 
 def test_using_a_database_that_was_never_migrated_is_a_clear_error(database_url: str) -> None:
     with Store(database_url) as store, pytest.raises(PermanentError, match="medic_incidents"):
         store.list_incidents()
+
+
+def test_an_in_memory_sqlite_store_works_across_threads() -> None:
+    with Store("sqlite://") as store:
+        store.migrate()
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            pool.submit(store.create_incident, builders.incident()).result()
+        assert store.get_incident("inc-1") == builders.incident()

@@ -111,7 +111,9 @@ def test_diagnosis_verification_and_postmortem_latest_wins(incident_store: Store
 
     incident_store.save_diagnosis(builders.diagnosis(summary="first look"))
     incident_store.save_diagnosis(builders.diagnosis(summary="second look"))
-    incident_store.save_verification("inc-1", builders.verification(VerificationOutcome.INCONCLUSIVE))
+    incident_store.save_verification(
+        "inc-1", builders.verification(VerificationOutcome.INCONCLUSIVE)
+    )
     incident_store.save_verification("inc-1", builders.verification())
     postmortem = Postmortem(incident_id="inc-1", title="t", markdown="# md\n", path="/pm/inc-1.md")
     incident_store.save_postmortem(postmortem)

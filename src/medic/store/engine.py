@@ -60,14 +60,15 @@ def parse_url(url: str) -> URL:
             f"unsupported database {redact(parsed)}: medic stores its state in SQLite or "
             "PostgreSQL (postgresql+psycopg://user:password@host:5432/dbname)"
         )
+    if parsed.get_backend_name() == "postgresql":
+        # psycopg 3 is the driver medic ships with (DBOS uses it whatever the URL says).
+        parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed
 
 
 def make_engine(url: URL) -> Engine:
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url)
-    if url.drivername == "postgresql":
-        url = url.set(drivername="postgresql+psycopg")  # the driver medic ships with
     return create_engine(
         url,
         pool_pre_ping=True,

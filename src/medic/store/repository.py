@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy import Table, select, text
 from sqlalchemy.dialects import postgresql, sqlite
@@ -76,7 +77,8 @@ class Store:
 
     def __init__(self, url: str) -> None:
         self._url = parse_url(url)
-        self._engine = make_engine(self._url)
+        with translate_errors(self._url):
+            self._engine = make_engine(self._url)
 
     @property
     def url(self) -> str:
@@ -392,7 +394,10 @@ def _insert_ignore(session: Session, model: type[Base], values: Mapping[str, obj
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
-        insert(model.__table__).values(dict(values)).on_conflict_do_nothing().returning(text("1"))
+        insert(cast(Table, model.__table__))
+        .values(dict(values))
+        .on_conflict_do_nothing()
+        .returning(text("1"))
     )
     # Core, not the ORM's bulk insert: one row back when inserted, none on a conflict.
     return session.connection().execute(statement).first() is not None

@@ -8,11 +8,10 @@ alembic.ini and no URL here.
 from alembic import context
 from sqlalchemy.engine import Connection
 
+from medic.store.migrate import VERSION_TABLE, include_name
 from medic.store.models import Base
 
 __all__: list[str] = []
-
-VERSION_TABLE = "medic_alembic_version"
 
 
 def _run(connection: Connection) -> None:
@@ -20,6 +19,7 @@ def _run(connection: Connection) -> None:
         connection=connection,
         target_metadata=Base.metadata,
         version_table=VERSION_TABLE,
+        include_name=include_name,
         # SQLite cannot ALTER most things in place; batch mode copies the table.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
