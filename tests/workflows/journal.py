@@ -14,6 +14,4 @@ def applied_writes(data_dir: Path) -> list[dict[str, str]]:
     state = load_state(data_dir / "sandbox")
     if state is None:
         return []
-    return [
-        {"key": e.key, "operation": e.operation, "target": e.target} for e in state.journal
-    ]
+    return [{"key": e.key, "operation": e.operation, "target": e.target} for e in state.journal]
