@@ -145,3 +145,42 @@ def test_demo_runs_the_closed_loop(tmp_path: Path) -> None:
         "postmortem_path",
         "seconds",
     }
+
+
+def test_interactive_demo_asks_and_records_a_rejection(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "medic", "demo", "--json"],
+        input="n\nnot during the launch\n",
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Approve this plan?" in result.stderr
+    assert "/incidents/inc-" in result.stderr  # the incident's URL in the API
+    summary = json.loads(result.stdout)
+    assert summary["status"] == "rejected"
+    assert summary["recovered"] is False
+    assert "not during the launch" in Path(tmp_path, summary["postmortem_path"]).read_text()
+
+
+def test_invalid_scenario_file_is_named(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: broken\nhistory: 1h\nstep: 15s\nservices:\n  - {name: a, calls: [b]}\n")
+    result = _medic("demo", "--yes", "--scenario", str(bad), cwd=tmp_path)
+    assert result.returncode == 1
+    assert str(bad) in result.stderr
+    assert "'b'" in result.stderr
+
+
+def test_serve_with_an_unreachable_database_says_so(tmp_path: Path) -> None:
+    url = "postgresql+psycopg://medic:secret@127.0.0.1:1/medic"
+    result = _medic(
+        "serve", env={"MEDIC_DATA_DIR": str(tmp_path), "MEDIC_DATABASE_URL": url}, timeout=60
+    )
+    assert result.returncode == 1
+    assert "127.0.0.1:1" in result.stderr
+    assert "secret" not in result.stderr  # the password is never printed
+    assert "Traceback" not in result.stderr
