@@ -12,8 +12,10 @@ import typer
 from rich.console import Console
 
 import medic
+from medic.cli.bench import bench_app
 from medic.cli.client import ApiClient
 from medic.cli.render import incident_panel, incidents_table
+from medic.cli.sandbox import sandbox_app
 from medic.credentials import load_or_create
 from medic.domain import MedicError
 from medic.log import configure_logging
@@ -29,6 +31,8 @@ app = typer.Typer(
 )
 incidents_app = typer.Typer(help="List and show incidents.", no_args_is_help=True)
 app.add_typer(incidents_app, name="incidents")
+app.add_typer(bench_app, name="bench")
+app.add_typer(sandbox_app, name="sandbox")
 
 console = Console()
 errors = Console(stderr=True)

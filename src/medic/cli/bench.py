@@ -1,0 +1,15 @@
+"""`medic bench …`: the benchmark suites of BENCHMARK.md §3.
+
+Each suite's command lives in its own module with a `register(app)` function.
+"""
+
+from __future__ import annotations
+
+import typer
+
+__all__ = ["bench_app"]
+
+bench_app = typer.Typer(
+    help="Measure medic: scenarios, rca, nab, logs, ingest (BENCHMARK.md §3).",
+    no_args_is_help=True,
+)
