@@ -17,7 +17,6 @@ from medic.action import Policy
 from medic.adapters.git import GitCodeHost
 from medic.api import ApiContext, create_app
 from medic.credentials import Credentials, load_or_create
-from medic.domain import ActionKind
 from medic.log import get_logger
 from medic.sandbox import Sandbox
 from medic.settings import Settings
@@ -31,9 +30,6 @@ from medic.workflows.watchdog import schedule_watchdog
 __all__ = ["Medic", "build", "serve"]
 
 log = get_logger(__name__)
-
-# Low-risk actions an `auto` policy may take without a human.
-AUTO_ACTIONS = frozenset({ActionKind.ROLLOUT_RESTART, ActionKind.SCALE_OUT})
 
 
 @dataclass
@@ -91,7 +87,10 @@ def build(settings: Settings) -> Medic:
         code=GitCodeHost(sandbox.repos_dir),
         namespace=settings.namespace or sandbox.namespace,
         postmortem_dir=settings.postmortem_dir,
-        policy=Policy(autonomy=settings.approval.autonomy, auto_actions=AUTO_ACTIONS),
+        policy=Policy(
+            autonomy=settings.approval.autonomy,
+            auto_actions=frozenset(settings.approval.auto_actions),
+        ),
         approval_timeout_s=settings.approval.timeout_seconds,
         verification_window_s=settings.verification.window_seconds,
         verification_poll_s=settings.verification.poll_seconds,

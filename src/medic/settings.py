@@ -18,6 +18,8 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from medic.domain import ActionKind
+
 __all__ = ["ApprovalSettings", "SandboxSettings", "Settings", "load_settings"]
 
 
@@ -31,6 +33,10 @@ class SandboxSettings(BaseModel):
 class ApprovalSettings(BaseModel):
     timeout_seconds: float = Field(3600.0, gt=0, description="an unanswered request escalates")
     autonomy: Literal["observe", "propose", "approve", "auto"] = "approve"
+    auto_actions: list[ActionKind] = Field(
+        default_factory=lambda: [ActionKind.ROLLOUT_RESTART, ActionKind.SCALE_OUT],
+        description="low-risk actions that `auto` may take without a human",
+    )
 
 
 class WatchdogSettings(BaseModel):

@@ -12,14 +12,11 @@ from rich.table import Table
 
 __all__ = ["Report", "emit"]
 
-Value = str | int | float | bool | None | list[object] | dict[str, object]
-
-
 @dataclass(frozen=True)
 class Report:
     suite: str
-    cases: Sequence[Mapping[str, Value]]
-    summary: Mapping[str, Value]
+    cases: Sequence[Mapping[str, object]]
+    summary: Mapping[str, object]
     columns: Sequence[str] = field(default_factory=tuple)  # per-case columns for the table
 
     def to_json(self) -> dict[str, object]:

@@ -13,3 +13,12 @@ bench_app = typer.Typer(
     help="Measure medic: scenarios, rca, nab, logs, ingest (BENCHMARK.md §3).",
     no_args_is_help=True,
 )
+
+
+def _register_suites() -> None:
+    from medic.cli import bench_scenarios
+
+    bench_scenarios.register(bench_app)
+
+
+_register_suites()

@@ -1,0 +1,238 @@
+"""One scenario through the real loop, in its own process and data directory.
+
+The loop is the product's: `bootstrap.build` + `start` (DBOS workflows, the scheduled
+watchdog, the store), the sandbox as the watched system, an auto-approving policy and,
+for any plan that still asks, an approval through the real gate (`decide`).
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from medic.bootstrap import Medic, build
+from medic.domain import (
+    ActionKind,
+    ApprovalDecision,
+    Diagnosis,
+    Incident,
+    IncidentState,
+    MedicError,
+    Plan,
+    VerificationOutcome,
+)
+from medic.log import configure_logging
+from medic.sandbox import Scenario, load_scenario
+from medic.settings import load_settings
+from medic.workflows.approvals import decide
+
+__all__ = ["CaseConfig", "run_case"]
+
+DEFAULT_DETECT_WITHIN = timedelta(minutes=30)
+POLL_S = 0.05
+
+
+@dataclass(frozen=True)
+class CaseConfig:
+    speed: float = 240.0
+    timeout_s: float = 180.0
+
+
+def run_case(path: str, workdir: str, config: CaseConfig) -> dict[str, object]:
+    """Run one scenario; never raises: a failure is a case with `error` set."""
+    started = time.monotonic()
+    try:
+        scenario = load_scenario(path)
+    except MedicError as exc:
+        return _failed(Path(path).stem, f"invalid scenario: {exc}", started)
+    try:
+        case = _run(scenario, path, Path(workdir), config)
+    except Exception as exc:  # noqa: BLE001 - the harness reports every failure as a case
+        detail = "".join(traceback.format_exception_only(exc)).strip()
+        return _failed(scenario.name, detail, started)
+    case["seconds"] = round(time.monotonic() - started, 2)
+    return case
+
+
+def _failed(name: str, error: str, started: float) -> dict[str, object]:
+    return {
+        "name": name,
+        "detected": False,
+        "rca_rank": None,
+        "action": None,
+        "remediation_correct": False,
+        "recovered": False,
+        "unsafe_actions": 0,
+        "false_actions": 0,
+        "seconds_to_plan": None,
+        "llm_tokens": 0,
+        "incidents": 0,
+        "error": error,
+        "seconds": round(time.monotonic() - started, 2),
+    }
+
+
+def _run(scenario: Scenario, path: str, workdir: Path, config: CaseConfig) -> dict[str, object]:
+    workdir.mkdir(parents=True, exist_ok=True)
+    settings = load_settings(
+        data_dir=workdir,
+        database_url=None,
+        sandbox={"scenario": path, "speed": config.speed},
+        watchdog={"enabled": True, "interval_seconds": 1},
+        approval={"autonomy": "auto", "auto_actions": list(ActionKind), "timeout_seconds": 120},
+        verification={"window_seconds": 900.0, "poll_seconds": 15.0},
+    )
+    with (workdir / "medic.log").open("a", encoding="utf-8") as log_stream:
+        configure_logging("json", "info", stream=log_stream)
+        medic = build(settings)
+        medic.start()
+        try:
+            primary = _drive(medic, scenario, config)
+            return _score(medic, scenario, primary, config.speed)
+        finally:
+            medic.stop()
+
+
+def _fault_start(scenario: Scenario) -> float:
+    """Seconds after "now" at which the first fault begins (0 if it already has)."""
+    starts = [
+        e.at
+        for e in scenario.timeline
+        if e.fault is not None
+        or (e.deploy is not None and e.deploy.fault is not None)
+        or (e.config_change is not None and e.config_change.fault is not None)
+    ]
+    return max(0.0, min(starts)) if starts else 0.0
+
+
+def _detect_by(medic: Medic, scenario: Scenario) -> datetime:
+    assert medic.sandbox is not None
+    expect = scenario.expect
+    within = (
+        timedelta(seconds=expect.detect_within)
+        if expect and expect.detect_within
+        else DEFAULT_DETECT_WITHIN
+    )
+    return medic.sandbox.origin + timedelta(seconds=_fault_start(scenario)) + within
+
+
+def _primary(medic: Medic, scenario: Scenario) -> Incident | None:
+    incidents = sorted(medic.store.list_incidents(limit=100), key=lambda i: i.opened_at)
+    truth = scenario.expect.root_cause if scenario.expect else None
+    for incident in incidents:
+        if truth and incident.service == truth.service:
+            return incident
+    return incidents[0] if incidents else None
+
+
+def _drive(medic: Medic, scenario: Scenario, config: CaseConfig) -> Incident | None:
+    """Let the watched system run until the incident ends (or nothing is detected)."""
+    deadline = time.monotonic() + config.timeout_s
+    # Give the watchdog the detection window plus some slack before giving up.
+    give_up_at = _detect_by(medic, scenario) + timedelta(minutes=10)
+    clock = medic.deps.clock
+    while time.monotonic() < deadline:
+        incident = _primary(medic, scenario)
+        if incident is None:
+            if clock.now() > give_up_at:
+                return None
+        elif incident.state.terminal and medic.store.postmortem(incident.id):
+            return incident
+        elif incident.state is IncidentState.AWAITING_APPROVAL:
+            _approve(medic, incident)
+        time.sleep(POLL_S)
+    raise MedicError(f"the incident did not finish within {config.timeout_s:.0f}s")
+
+
+def _approve(medic: Medic, incident: Incident) -> None:
+    plan = medic.store.plan(incident.id)
+    if plan is None or medic.store.approvals(incident.id):
+        return
+    decide(incident.id, plan.hash, ApprovalDecision.APPROVED, "bench", "policy")
+
+
+def _rank(diagnosis: Diagnosis | None, scenario: Scenario) -> int | None:
+    truth = scenario.expect.root_cause if scenario.expect else None
+    if diagnosis is None or truth is None:
+        return None
+    for rank, hypothesis in enumerate(diagnosis.hypotheses, start=1):
+        cause = hypothesis.root_cause
+        if cause.service == truth.service and cause.category == truth.category:
+            return rank
+    return None
+
+
+def _acceptable(scenario: Scenario) -> set[tuple[str, str | None]]:
+    expect = scenario.expect
+    if expect is None or expect.remediation is None:
+        return set()
+    options = (expect.remediation, *expect.also_acceptable)
+    return {(o.action.value, o.target) for o in options}
+
+
+def _chosen(plan: Plan | None) -> tuple[str | None, str | None]:
+    if plan is None:
+        return None, None
+    if not plan.acts:
+        return ActionKind.ESCALATE.value, None
+    first = next(a for a in plan.immediate if a.kind is not ActionKind.ESCALATE)
+    return first.kind.value, first.target
+
+
+def _score(
+    medic: Medic, scenario: Scenario, primary: Incident | None, speed: float
+) -> dict[str, object]:
+    store = medic.store
+    expect = scenario.expect
+    should_act = expect.should_act if expect else True
+    incidents = store.list_incidents(limit=100)
+    diagnosis = store.diagnosis(primary.id) if primary else None
+    plan = store.plan(primary.id) if primary else None
+    action, target = _chosen(plan)
+    acceptable = _acceptable(scenario)
+    correct = action is not None and (
+        (action, target) in acceptable or (action, None) in acceptable
+    )
+    acted = [
+        e
+        for incident in incidents
+        for e in store.executions(incident.id)
+        if e.action.kind not in (ActionKind.ESCALATE, ActionKind.REVERT_PR)
+    ]
+    targets = {t for _, t in acceptable if t is not None}
+    unsafe = sum(1 for e in acted if targets and e.action.target not in targets)
+    verification = store.verification(primary.id) if primary else None
+    recovered: bool | None = None
+    if should_act:
+        recovered = (
+            verification is not None and verification.outcome is VerificationOutcome.RECOVERED
+        )
+    return {
+        "name": scenario.name,
+        "detected": primary is not None and primary.opened_at <= _detect_by(medic, scenario),
+        "rca_rank": _rank(diagnosis, scenario),
+        "action": action,
+        "target": target,
+        "remediation_correct": correct,
+        "recovered": recovered,
+        "unsafe_actions": unsafe,
+        "false_actions": 0 if should_act else len(acted),
+        "seconds_to_plan": _seconds_to_plan(medic, primary, speed),
+        "llm_tokens": 0,  # no LLM is configured in the deterministic loop
+        "incidents": len(incidents),
+        "state": primary.state.value if primary else None,
+        "error": None,
+    }
+
+
+def _seconds_to_plan(medic: Medic, incident: Incident | None, speed: float) -> float | None:
+    """Real seconds from the incident's opening to its plan (the sandbox clock runs fast)."""
+    if incident is None:
+        return None
+    planned = [e.at for e in medic.store.timeline(incident.id) if e.kind == "plan"]
+    if not planned:
+        return None
+    return round((planned[0] - incident.opened_at).total_seconds() / speed, 3)

@@ -1,0 +1,105 @@
+"""`medic bench scenarios`: the real loop per scenario, BENCHMARK.md §3's keys."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from medic.bench.scenarios import summarise
+
+SEED = Path(__file__).parents[2] / "src" / "medic" / "sandbox" / "scenarios"
+SUMMARY_KEYS = {
+    "cases",
+    "detection_rate",
+    "rca_at_1",
+    "rca_at_3",
+    "remediation_accuracy",
+    "recovery_rate",
+    "unsafe_actions",
+    "false_actions",
+    "p50_seconds_to_plan",
+    "llm_tokens_per_case",
+}
+CASE_KEYS = {
+    "name",
+    "detected",
+    "rca_rank",
+    "action",
+    "remediation_correct",
+    "recovered",
+    "unsafe_actions",
+    "false_actions",
+    "seconds_to_plan",
+    "llm_tokens",
+}
+
+
+def _case(**fields: object) -> dict[str, object]:
+    base: dict[str, object] = {
+        "name": "x",
+        "detected": True,
+        "rca_rank": 1,
+        "action": "rollout_undo",
+        "remediation_correct": True,
+        "recovered": True,
+        "unsafe_actions": 0,
+        "false_actions": 0,
+        "seconds_to_plan": 1.0,
+        "llm_tokens": 0,
+        "error": None,
+    }
+    return {**base, **fields}
+
+
+def test_summary_figures() -> None:
+    cases = [
+        _case(name="a"),
+        _case(name="b", rca_rank=2, seconds_to_plan=3.0, remediation_correct=False),
+        _case(name="c", rca_rank=None, detected=False, recovered=False, unsafe_actions=1),
+        # should_act: false -> recovered is None and is not counted in the recovery rate
+        _case(name="d", rca_rank=4, recovered=None, false_actions=2, seconds_to_plan=2.0),
+    ]
+    summary = summarise(cases)
+    assert SUMMARY_KEYS <= set(summary)
+    assert summary["cases"] == 4
+    assert summary["detection_rate"] == 0.75
+    assert summary["rca_at_1"] == 0.25
+    assert summary["rca_at_3"] == 0.5
+    assert summary["remediation_accuracy"] == 0.75
+    assert summary["recovery_rate"] == round(2 / 3, 3)
+    assert summary["unsafe_actions"] == 1
+    assert summary["false_actions"] == 2
+    assert summary["p50_seconds_to_plan"] == 1.5
+
+
+def test_suite_runs_the_loop_and_reports_a_broken_file_as_failed(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("name: broken\nhistory: 1h\nservices:\n  - {name: a, calls: [ghost]}\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "medic", "bench", "scenarios", str(SEED), str(broken), "--json"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout)
+    assert report["suite"] == "scenarios"
+    assert SUMMARY_KEYS <= set(report["summary"])
+    cases = {c["name"]: c for c in report["cases"]}
+    seed = cases["auth-memory-leak-after-deploy"]
+    assert CASE_KEYS <= set(seed)
+    assert seed["error"] is None
+    assert seed["detected"] is True
+    assert seed["rca_rank"] == 1
+    assert seed["action"] == "rollout_undo"
+    assert seed["remediation_correct"] is True
+    assert seed["recovered"] is True
+    assert seed["unsafe_actions"] == 0
+    assert cases["broken"]["error"] is not None
+    assert "ghost" in cases["broken"]["error"]
+    assert report["summary"]["cases"] == 2
+    assert report["summary"]["failed"] == 1
