@@ -12,6 +12,7 @@ from rich.table import Table
 
 __all__ = ["Report", "emit"]
 
+
 @dataclass(frozen=True)
 class Report:
     suite: str
@@ -45,10 +46,13 @@ def emit(report: Report, as_json: bool, console: Console | None = None) -> None:
         columns = list(report.columns) or list(report.cases[0].keys())
         table = Table(title=f"{report.suite}: cases")
         for column in columns:
-            table.add_column(column)
+            table.add_column(column.replace("_", " "), overflow="fold")
         for case in report.cases:
             table.add_row(*(_cell(case.get(c)) for c in columns))
         out.print(table)
+        for case in report.cases:
+            if case.get("error"):
+                out.print(f"[red]{case.get('name')}[/]: {case['error']}", markup=True)
     summary = Table(title=f"{report.suite}: summary")
     summary.add_column("metric")
     summary.add_column("value", justify="right")

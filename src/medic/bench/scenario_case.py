@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from medic.bench.recovery import symptoms_gone
 from medic.bootstrap import Medic, build
 from medic.domain import (
     ActionKind,
@@ -26,6 +27,7 @@ from medic.domain import (
 )
 from medic.log import configure_logging
 from medic.sandbox import Scenario, load_scenario
+from medic.sandbox.scenario import TimelineEvent
 from medic.settings import load_settings
 from medic.workflows.approvals import decide
 
@@ -98,14 +100,15 @@ def _run(scenario: Scenario, path: str, workdir: Path, config: CaseConfig) -> di
 
 def _fault_start(scenario: Scenario) -> float:
     """Seconds after "now" at which the first fault begins (0 if it already has)."""
-    starts = [
-        e.at
-        for e in scenario.timeline
-        if e.fault is not None
-        or (e.deploy is not None and e.deploy.fault is not None)
-        or (e.config_change is not None and e.config_change.fault is not None)
-    ]
-    return max(0.0, min(starts)) if starts else 0.0
+    return max(0.0, _fault_start_any(scenario))
+
+
+def _has_fault(event: TimelineEvent) -> bool:
+    return (
+        event.fault is not None
+        or (event.deploy is not None and event.deploy.fault is not None)
+        or (event.config_change is not None and event.config_change.fault is not None)
+    )
 
 
 def _detect_by(medic: Medic, scenario: Scenario) -> datetime:
@@ -205,11 +208,9 @@ def _score(
     targets = {t for _, t in acceptable if t is not None}
     unsafe = sum(1 for e in acted if targets and e.action.target not in targets)
     verification = store.verification(primary.id) if primary else None
-    recovered: bool | None = None
-    if should_act:
-        recovered = (
-            verification is not None and verification.outcome is VerificationOutcome.RECOVERED
-        )
+    verified = verification is not None and verification.outcome is VerificationOutcome.RECOVERED
+    healthy, why_not = _judge(medic, scenario)
+    recovered: bool | None = (verified and healthy) if should_act else None
     return {
         "name": scenario.name,
         "detected": primary is not None and primary.opened_at <= _detect_by(medic, scenario),
@@ -218,6 +219,8 @@ def _score(
         "target": target,
         "remediation_correct": correct,
         "recovered": recovered,
+        "verified": verified,
+        "symptoms": why_not or None,
         "unsafe_actions": unsafe,
         "false_actions": 0 if should_act else len(acted),
         "seconds_to_plan": _seconds_to_plan(medic, primary, speed),
@@ -226,6 +229,29 @@ def _score(
         "state": primary.state.value if primary else None,
         "error": None,
     }
+
+
+def _judge(medic: Medic, scenario: Scenario) -> tuple[bool, str]:
+    """The harness's own reading of the truth service's golden signals."""
+    truth = scenario.expect.root_cause if scenario.expect else None
+    sandbox = medic.sandbox
+    if truth is None or sandbox is None:
+        return False, "no ground truth"
+    origin = sandbox.origin
+    return symptoms_gone(
+        sandbox.metrics,
+        sandbox.namespace,
+        truth.service,
+        origin + timedelta(seconds=_fault_start_any(scenario)),
+        sandbox.clock.now(),
+        origin - timedelta(seconds=scenario.history),
+    )
+
+
+def _fault_start_any(scenario: Scenario) -> float:
+    """Seconds after "now" at which the first fault begins (negative: in the history)."""
+    starts = [e.at for e in scenario.timeline if _has_fault(e)]
+    return min(starts) if starts else 0.0
 
 
 def _seconds_to_plan(medic: Medic, incident: Incident | None, speed: float) -> float | None:

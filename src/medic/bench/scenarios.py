@@ -19,7 +19,7 @@ from medic.bench.scenario_case import CaseConfig, run_case
 
 __all__ = ["CASE_COLUMNS", "discover", "run_suite", "summarise"]
 
-CASE_COLUMNS = (
+CASE_COLUMNS = (  # the table's columns; --json carries every key
     "name",
     "detected",
     "rca_rank",
@@ -30,8 +30,6 @@ CASE_COLUMNS = (
     "unsafe_actions",
     "false_actions",
     "seconds_to_plan",
-    "seconds",
-    "error",
 )
 
 
