@@ -12,7 +12,7 @@ import httpx
 
 from tests.server import free_port, wait_until
 
-__all__ = ["alertmanager"]
+__all__ = ["alertmanager", "prometheus", "promtool"]
 
 
 def _binary(name: str) -> str:
@@ -56,6 +56,57 @@ def alertmanager(workdir: Path, config: str) -> Iterator[str]:
 
     try:
         wait_until("alertmanager to be ready", ready, timeout=30)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def promtool(*args: str) -> str:
+    """Run `promtool` with `args`; its output, or an AssertionError quoting it."""
+    done = subprocess.run(
+        [_binary("promtool"), *args], capture_output=True, text=True, timeout=120, check=False
+    )
+    if done.returncode != 0:
+        raise AssertionError(f"promtool {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+    return done.stdout
+
+
+@contextmanager
+def prometheus(workdir: Path, config: str, tsdb: Path | None = None) -> Iterator[str]:
+    """A real Prometheus with `config` (and the blocks in `tsdb`); yields its base URL."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "prometheus.yml").write_text(config)
+    port = free_port()
+    log = (workdir / "prometheus.log").open("wb")
+    process = subprocess.Popen(
+        [
+            _binary("prometheus"),
+            f"--config.file={workdir / 'prometheus.yml'}",
+            f"--storage.tsdb.path={tsdb or workdir / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+
+    def ready() -> bool:
+        if process.poll() is not None:
+            raise AssertionError(
+                "prometheus exited:\n" + (workdir / "prometheus.log").read_text()[-3000:]
+            )
+        try:
+            return httpx.get(f"{url}/-/ready", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    try:
+        wait_until("prometheus to be ready", ready, timeout=30)
         yield url
     finally:
         process.terminate()

@@ -20,7 +20,20 @@ from pydantic_settings import (
 
 from medic.domain import ActionKind
 
-__all__ = ["ApprovalSettings", "SandboxSettings", "Settings", "load_settings"]
+__all__ = [
+    "ApprovalSettings",
+    "DatadogSettings",
+    "GitHubSettings",
+    "GitSettings",
+    "KubernetesSettings",
+    "LlmSettings",
+    "LokiSettings",
+    "PrometheusSettings",
+    "SandboxSettings",
+    "Settings",
+    "SlackSettings",
+    "load_settings",
+]
 
 
 class SandboxSettings(BaseModel):
@@ -47,6 +60,91 @@ class WatchdogSettings(BaseModel):
 class VerificationSettings(BaseModel):
     window_seconds: float = Field(600.0, gt=0, description="watched-system seconds")
     poll_seconds: float = Field(30.0, gt=0)
+
+
+class KubernetesSettings(BaseModel):
+    """The cluster medic watches and acts on; enabling it switches off the sandbox."""
+
+    enabled: bool = False
+    kubeconfig: str | None = Field(None, description="default: $KUBECONFIG or ~/.kube/config")
+    context: str | None = None
+    in_cluster: bool = Field(False, description="use the pod's service account")
+
+
+class PrometheusSettings(BaseModel):
+    url: str | None = None
+    timeout_seconds: float = Field(10.0, gt=0)
+
+
+class DatadogSettings(BaseModel):
+    """Datadog as the metrics source (`medic.adapters.datadog`; the query mapping is
+    documented there)."""
+
+    api_key: str | None = None
+    app_key: str | None = None
+    site: str = Field("datadoghq.com", description="datadoghq.eu, us3.datadoghq.com, ...")
+    api_url: str | None = Field(None, description="default: https://api.<site>")
+    timeout_seconds: float = Field(10.0, gt=0)
+    retries: int = Field(3, ge=0)
+    max_wait_seconds: float = Field(60.0, ge=0, description="longest rate-limit wait slept")
+    kube_scope: str = "kube_namespace:$namespace,kube_deployment:$service"
+    trace_scope: str = "service:$service"
+    span: str = Field("http.request", description="the APM span of the trace metrics")
+    queries: dict[str, str] = Field(
+        default_factory=dict, description="medic metric name -> Datadog query template"
+    )
+
+
+class LokiSettings(BaseModel):
+    """Loki as the log source (`medic.adapters.loki`)."""
+
+    url: str | None = None
+    timeout_seconds: float = Field(10.0, gt=0)
+    retries: int = Field(3, ge=0)
+    tenant: str | None = Field(None, description="X-Scope-OrgID of a multi-tenant Loki")
+    username: str | None = Field(None, description="basic auth (Grafana Cloud: instance id)")
+    password: str | None = None
+    namespace_label: str = "namespace"
+    service_label: str = "app"
+    pod_label: str = "pod"
+    max_entries_per_query: int = Field(5000, ge=1, description="Loki's max_entries_limit_per_query")
+
+
+class GitHubSettings(BaseModel):
+    """Long-term fixes as pull requests (needs Contents RW, Pull requests RW)."""
+
+    token: str | None = None
+    api_url: str = "https://api.github.com"
+    remote_url: str = "https://github.com/{repo}.git"
+    clone_dir: Path | None = Field(None, description="default: data_dir/git-clones")
+    draft: bool = False
+    repos: dict[str, str] = Field(default_factory=dict, description="service -> owner/name")
+
+
+class GitSettings(BaseModel):
+    """Local clones, when there is no GitHub: revert branches are made there."""
+
+    repos_dir: Path | None = Field(None, description="one clone per service, named after it")
+    fetch: bool = True
+
+
+class SlackSettings(BaseModel):
+    bot_token: str | None = None
+    signing_secret: str | None = None
+    channel: str | None = None
+    users: dict[str, str] = Field(default_factory=dict, description="Slack user id -> medic user")
+
+
+class LlmSettings(BaseModel):
+    """The optional LLM agent; without a provider the deterministic diagnosis stands alone."""
+
+    provider: Literal["openai", "anthropic", "ollama", "openai-compatible"] | None = None
+    model: str | None = None
+    base_url: str | None = None
+    api_key: str | None = None
+    max_requests: int = Field(4, ge=1)
+    max_tokens: int = Field(8000, ge=100)
+    timeout_seconds: float = Field(30.0, gt=0)
 
 
 class Settings(BaseSettings):
@@ -77,6 +175,14 @@ class Settings(BaseSettings):
     approval: ApprovalSettings = ApprovalSettings()
     watchdog: WatchdogSettings = WatchdogSettings()
     verification: VerificationSettings = VerificationSettings()
+    kubernetes: KubernetesSettings = KubernetesSettings()
+    prometheus: PrometheusSettings = PrometheusSettings()
+    datadog: DatadogSettings = DatadogSettings()
+    loki: LokiSettings = LokiSettings()
+    github: GitHubSettings = GitHubSettings()
+    git: GitSettings = GitSettings()
+    slack: SlackSettings = SlackSettings()
+    llm: LlmSettings = LlmSettings()
 
     @field_validator("data_dir")
     @classmethod

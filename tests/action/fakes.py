@@ -10,6 +10,7 @@ from medic.domain import (
     MedicError,
     MetricName,
     Point,
+    RevertContext,
     Revision,
     RolloutStatus,
     Series,
@@ -65,6 +66,14 @@ class FakeWriter:
     ) -> WriteResult:
         return self._write(key, "limit", namespace, deployment, str(limit_mb))
 
+    def revert_config(
+        self, namespace: str, deployment: str, key: str, setting: str | None = None
+    ) -> WriteResult:
+        return self._write(key, "revert_config", namespace, deployment, setting or "")
+
+    def cordon_node(self, node: str, key: str) -> WriteResult:
+        return self._write(key, "cordon", node)
+
 
 @dataclass
 class FakeReader:
@@ -88,6 +97,7 @@ class FakeReader:
 @dataclass
 class FakeCodeHost:
     opened: dict[str, PullRequest] = field(default_factory=dict)
+    contexts: dict[str, RevertContext | None] = field(default_factory=dict)
 
     def open_revert(
         self,
@@ -97,7 +107,10 @@ class FakeCodeHost:
         title: str,
         body: str,
         key: str,
+        *,
+        context: RevertContext | None = None,
     ) -> PullRequest:
+        self.contexts[key] = context
         if key not in self.opened:
             self.opened[key] = PullRequest(
                 branch=f"revert-{service}-{bad_version}",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from medic.action import execute
@@ -81,10 +83,15 @@ def test_a_transient_port_error_propagates_for_the_step_to_retry() -> None:
             {"limit_mb": 2048},
             ("limit", "production", "auth-service", "2048"),
         ),
+        (
+            ActionKind.REVERT_CONFIG,
+            {"key": "POOL_SIZE", "value": "20"},
+            ("revert_config", "production", "auth-service", "POOL_SIZE"),
+        ),
     ],
 )
 def test_each_kind_maps_to_its_one_write(
-    kind: ActionKind, params: dict[str, int], call: tuple[str, ...]
+    kind: ActionKind, params: dict[str, int | str], call: tuple[str, ...]
 ) -> None:
     writer = FakeWriter()
 
@@ -141,10 +148,13 @@ def test_revert_pr_without_a_code_host_fails() -> None:
     assert run.status is ExecutionStatus.FAILED
 
 
-def test_an_action_without_a_writer_operation_fails_for_a_human() -> None:
-    run = execute(
-        builders.action(ActionKind.CORDON_NODE), FakeWriter(), FakeReader(), None, FakeClock(), "k"
-    )
+def test_cordon_node_cordons_the_node_it_names_without_waiting_for_a_rollout() -> None:
+    writer, reader = FakeWriter(), FakeReader(polls_until_done=None)
+    cordon = replace(builders.action(ActionKind.CORDON_NODE), target="node-b")
 
-    assert run.status is ExecutionStatus.FAILED
-    assert "cannot perform cordon_node" in run.detail
+    run = execute(cordon, writer, reader, None, FakeClock(), "k")
+
+    assert run.status is ExecutionStatus.SUCCEEDED
+    assert writer.applied == {"k": ("cordon", "node-b")}
+    assert "node/node-b" in run.detail
+    assert reader.status_reads == 0

@@ -67,9 +67,9 @@ def test_an_unknown_name_lists_the_packaged_scenarios() -> None:
         ),
         (
             "version: v2}",
-            "version: v2, fault: {type: cpu_hog, extra_millicores: 500}}",
-            "timeline[0].deploy.fault.type",
-            "not simulated yet",
+            "version: v2, fault: {type: cpu_hog, extra_millicores: -500}}",
+            "timeline[0].deploy.fault.params.extra_millicores",
+            "must be > 0",
         ),
         (
             "version: v2}",

@@ -19,6 +19,7 @@ from medic.domain import (
     ExecutionStatus,
     InvalidInputError,
     PermanentError,
+    RevertContext,
 )
 from medic.ports import Clock, ClusterReader, ClusterWriter, CodeHost
 
@@ -31,6 +32,7 @@ _ROLLOUT_KINDS = frozenset(
         ActionKind.ROLLOUT_RESTART,
         ActionKind.SCALE_OUT,
         ActionKind.RAISE_LIMITS,
+        ActionKind.REVERT_CONFIG,
     }
 )
 
@@ -50,8 +52,12 @@ def execute(
     key: str,
     rollout_timeout_s: float = 300.0,
     poll_s: float = 5.0,
+    context: RevertContext | None = None,
 ) -> Execution:
-    """Perform `action` once (by `key`) and, for rollouts, wait until it is done."""
+    """Perform `action` once (by `key`) and, for rollouts, wait until it is done.
+
+    `context` (the incident, its root cause, evidence links) describes a revert PR.
+    """
     started = clock.now()
 
     def done(status: ExecutionStatus, detail: str) -> Execution:
@@ -60,7 +66,7 @@ def execute(
     if action.kind is ActionKind.ESCALATE:
         return done(ExecutionStatus.SUCCEEDED, "nothing executed: escalated to a human")
     try:
-        outcome = _write(action, writer, code, key)
+        outcome = _write(action, writer, code, key, context)
         if outcome.applied:
             status, detail = ExecutionStatus.SUCCEEDED, outcome.detail
         else:
@@ -75,7 +81,13 @@ def execute(
     return done(status, detail)
 
 
-def _write(action: Action, writer: ClusterWriter, code: CodeHost | None, key: str) -> _Outcome:
+def _write(
+    action: Action,
+    writer: ClusterWriter,
+    code: CodeHost | None,
+    key: str,
+    context: RevertContext | None = None,
+) -> _Outcome:
     ns, target = action.namespace, action.target
     kind = action.kind
     if kind is ActionKind.ROLLOUT_UNDO:
@@ -93,8 +105,15 @@ def _write(action: Action, writer: ClusterWriter, code: CodeHost | None, key: st
         limit = _int(action, "limit_mb")
         result = writer.set_memory_limit(ns, target, limit, key)
         what = f"set the memory limit of deployment/{target} in {ns} to {limit}Mi"
+    elif kind is ActionKind.REVERT_CONFIG:
+        setting = _str(action, "key")
+        result = writer.revert_config(ns, target, key, setting)
+        what = f"reverted {setting} of deployment/{target} in {ns} to its previous value"
+    elif kind is ActionKind.CORDON_NODE:
+        result = writer.cordon_node(target, key)
+        what = f"cordoned and drained node/{target}"
     elif kind is ActionKind.REVERT_PR:
-        return _open_revert(action, code, key)
+        return _open_revert(action, code, key, context)
     else:
         raise PermanentError(
             f"medic cannot perform {kind.value} yet; a human can: {action.command or action.undo}"
@@ -102,13 +121,15 @@ def _write(action: Action, writer: ClusterWriter, code: CodeHost | None, key: st
     return _Outcome(result.applied, f"{what} ({result.detail})" if result.detail else what)
 
 
-def _open_revert(action: Action, code: CodeHost | None, key: str) -> _Outcome:
+def _open_revert(
+    action: Action, code: CodeHost | None, key: str, context: RevertContext | None
+) -> _Outcome:
     if code is None:
         raise PermanentError("no code host is configured to open the revert pull request")
     service = _str(action, "service")
     good, bad = _str(action, "good_version"), _str(action, "bad_version")
     title = str(action.params.get("title") or f"Revert {service} {bad} to {good}")
-    pr = code.open_revert(service, good, bad, title, action.reason, key)
+    pr = code.open_revert(service, good, bad, title, action.reason, key, context=context)
     # The code host is idempotent by key but does not say whether it was a repeat.
     return _Outcome(True, f"opened pull request {pr.url} (branch {pr.branch})")
 

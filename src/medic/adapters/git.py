@@ -1,4 +1,5 @@
-"""`CodeHost` on local git repositories: a revert "pull request" is a branch.
+"""Local git repositories: `GitCodeHost` (a revert "pull request" is a branch) and
+`GitCommits` (the commits between two versions), both through the `git` command.
 
 For a service, `repos_dir/<service>` is a git repository whose tags are the deployed
 versions (the sandbox creates such repositories; any local clone with version tags
@@ -6,6 +7,9 @@ works). Opening a revert creates `medic/revert-<service>-<bad>` from the bad tag
 reverts every commit of good..bad (newest first) and records the title and body as
 the branch description and in `.git/medic-prs/`, where a reviewer (or a later push to
 a real host) finds them.
+
+`run_git` is the one way these adapters (and `github`) call git: a timeout, no
+terminal prompt, and errors naming the repository and git's own stderr.
 """
 
 from __future__ import annotations
@@ -18,12 +22,15 @@ import shutil
 import subprocess
 import tempfile
 import threading
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from pathlib import Path
 
-from medic.domain.errors import ConflictError, PermanentError, TransientError
+from medic.domain.code import Commit, RevertContext
+from medic.domain.errors import ConflictError, NotFoundError, PermanentError, TransientError
 from medic.ports.code import PullRequest
 
-__all__ = ["GitCodeHost"]
+__all__ = ["GitCodeHost", "GitCommits", "parse_log", "run_git", "LOG_FORMAT"]
 
 _PR_DIR = "medic-prs"
 _TIMEOUT_SECONDS = 60.0
@@ -62,7 +69,14 @@ class GitCodeHost:
         title: str,
         body: str,
         key: str,
+        *,
+        context: RevertContext | None = None,
     ) -> PullRequest:
+        if context is not None:  # a local branch's description is plain text
+            cited = ", ".join(e.id for e in context.evidence)
+            body += f"\n\nIncident {context.incident_id}: {context.summary}".rstrip(": ")
+            body += f"\nRoot cause: {context.root_cause}" if context.root_cause else ""
+            body += f"\nEvidence: {cited}" if cited else ""
         repo = self.repos_dir / service
         if not (repo / ".git").is_dir():
             raise PermanentError(f"no git repository for {service!r} at {repo}")
@@ -177,3 +191,157 @@ class GitCodeHost:
         """Best-effort cleanup after a failure: its own errors would hide the real one."""
         with contextlib.suppress(PermanentError, TransientError):
             self._git(cwd, *args)
+
+
+# One record per commit: fields split by US (0x1f), records ended by RS (0x1e), which
+# no commit message of a sane repository contains.
+LOG_FORMAT = "--format=%H%x1f%an%x1f%ae%x1f%aI%x1f%B%x1e"
+
+
+def run_git(
+    cwd: Path,
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    timeout: float = _TIMEOUT_SECONDS,
+    redact: Callable[[str], str] = lambda text: text,
+) -> str:
+    """git's stdout; TransientError on a timeout, PermanentError naming `cwd` and stderr.
+
+    `redact` scrubs secrets (a token in a remote URL) from what an error repeats.
+    """
+    full_env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", **(env or {})}
+    shown = redact(" ".join(args))
+    try:
+        done = subprocess.run(
+            ["git", *args],
+            cwd=cwd,
+            env=full_env,
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+    except FileNotFoundError as e:
+        if not Path(cwd).is_dir():
+            raise PermanentError(f"{cwd} does not exist (git {shown})") from e
+        raise PermanentError("git is not installed (or not on PATH)") from e
+    except subprocess.TimeoutExpired as e:
+        raise TransientError(f"git {shown} timed out after {timeout:g}s in {cwd}") from e
+    except subprocess.CalledProcessError as e:
+        detail = redact((e.stderr or e.stdout or "").strip())[:_ERROR_CHARS]
+        raise PermanentError(f"git {shown} failed in {cwd}: {detail}") from e
+    return done.stdout
+
+
+_ERROR_CHARS = 600
+
+
+def parse_log(output: str, url_of: Callable[[str], str | None] = lambda sha: None) -> list[Commit]:
+    """Commits from `git log LOG_FORMAT` output, in git's order."""
+    commits = []
+    for record in output.split("\x1e"):
+        record = record.strip("\n")
+        if not record:
+            continue
+        sha, name, email, at, message = record.split("\x1f", 4)
+        commits.append(
+            Commit(
+                sha=sha,
+                message=message.rstrip("\n"),
+                author=name,
+                email=email,
+                at=datetime.fromisoformat(at),
+                url=url_of(sha),
+            )
+        )
+    return commits
+
+
+class GitCommits:
+    """`CommitSource` on local clones: `repos[service]`, or `repos_dir/<service>`.
+
+    With `fetch=True` each call first fetches the clone's remote (branches and tags),
+    so a clone that tracks the real repository sees new releases. `commit_url` (with
+    `{service}` and `{sha}`) links each commit to where a human reads it.
+    """
+
+    def __init__(
+        self,
+        repos: Path | Mapping[str, Path],
+        *,
+        fetch: bool = False,
+        commit_url: str | None = None,
+        max_commits: int = 500,
+        timeout: float = _TIMEOUT_SECONDS,
+    ) -> None:
+        self._repos = Path(repos) if isinstance(repos, str | Path) else dict(repos)
+        self.fetch = fetch
+        self.commit_url = commit_url
+        self.max_commits = max_commits
+        self.timeout = timeout
+
+    def repo(self, service: str) -> Path:
+        if isinstance(self._repos, Path):
+            path = self._repos / service
+        elif service in self._repos:
+            path = Path(self._repos[service])
+        else:
+            raise NotFoundError(f"no git repository is configured for service {service!r}")
+        if not (path / ".git").exists() and not (path / "HEAD").is_file():
+            raise NotFoundError(f"no git repository for {service!r} at {path}")
+        return path
+
+    def health(self) -> str:
+        """One line per configured repository: its path and newest tag; raises if unusable."""
+        version = self._git(Path.cwd(), "--version").strip()
+        if isinstance(self._repos, Path):
+            if not self._repos.is_dir():
+                raise PermanentError(f"repositories folder {self._repos} does not exist")
+            services = sorted(p.name for p in self._repos.iterdir() if (p / ".git").exists())
+        else:
+            services = sorted(self._repos)
+        found = []
+        for service in services:
+            repo = self.repo(service)
+            tags = self._git(repo, "tag", "--sort=-creatordate").split()
+            found.append(
+                f"{service} ({repo}, {len(tags)} tags{', newest ' + tags[0] if tags else ''})"
+            )
+        return f"{version}; {len(found)} repositories: {'; '.join(found) or 'none'}"
+
+    def commits_between(self, service: str, good_version: str, bad_version: str) -> list[Commit]:
+        repo = self.repo(service)
+        if self.fetch:
+            self._git(repo, "fetch", "--quiet", "--tags", "--prune")
+        good = self._resolve(repo, good_version)
+        bad = self._resolve(repo, bad_version)
+        output = self._git(
+            repo,
+            "log",
+            "--topo-order",
+            f"--max-count={self.max_commits}",
+            LOG_FORMAT,
+            f"{good}..{bad}",
+        )
+        return parse_log(output, self._url_of(service))
+
+    def _url_of(self, service: str) -> Callable[[str], str | None]:
+        template = self.commit_url
+        if template is None:
+            return lambda sha: None
+        return lambda sha: template.format(service=service, sha=sha)
+
+    def _resolve(self, repo: Path, version: str) -> str:
+        if version.startswith("-"):
+            raise NotFoundError(f"{repo}: {version!r} is not a version")
+        try:
+            return self._git(
+                repo, "rev-parse", "--verify", "--quiet", f"{version}^{{commit}}"
+            ).strip()
+        except PermanentError as e:
+            raise NotFoundError(
+                f"{repo}: unknown version {version!r} (no such tag, branch or commit)"
+            ) from e
+
+    def _git(self, cwd: Path, *args: str) -> str:
+        return run_git(cwd, *args, timeout=self.timeout)

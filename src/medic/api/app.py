@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import RedirectResponse
 from fastapi_offline import FastAPIOffline
 
 import medic
@@ -12,6 +13,7 @@ from medic.api.errors import install_error_handlers
 from medic.credentials import Credentials
 from medic.ports import Clock
 from medic.store import Store
+from medic.web import WebContext, web_router
 
 __all__ = ["ApiContext", "context", "create_app"]
 
@@ -25,6 +27,7 @@ class ApiContext:
     clock: Clock
     base_url: str
     max_webhook_bytes: int = MAX_WEBHOOK_BYTES
+    routers: tuple[APIRouter, ...] = ()  # optional channels (e.g. Slack), wired by bootstrap
 
 
 def context(request: Request) -> ApiContext:
@@ -46,6 +49,13 @@ def create_app(ctx: ApiContext) -> FastAPI:
     install_error_handlers(app)
     app.include_router(webhooks.router)
     app.include_router(incidents.router)
+    app.include_router(web_router(WebContext(store=ctx.store, credentials=ctx.credentials)))
+    for router in ctx.routers:
+        app.include_router(router)
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        return RedirectResponse("/ui", status_code=307)
 
     @app.get("/healthz", tags=["meta"])
     def healthz() -> dict[str, str]:

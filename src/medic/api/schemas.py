@@ -13,6 +13,7 @@ __all__ = [
     "IncidentSummary",
     "IngestResponse",
     "IngestedSignal",
+    "RejectedAlert",
     "RejectedOut",
 ]
 
@@ -24,10 +25,18 @@ class IngestedSignal(BaseModel):
     new_incident: bool
 
 
+class RejectedAlert(BaseModel):
+    index: int = Field(description="position in the batch; -1 when refused after parsing")
+    reason: str
+
+
 class IngestResponse(BaseModel):
     accepted: int
     duplicates: int
     signals: list[IngestedSignal]
+    rejected: list[RejectedAlert] = Field(
+        default_factory=list, description="alerts of the batch refused (the others stored)"
+    )
 
 
 class IncidentSummary(BaseModel):

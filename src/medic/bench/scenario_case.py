@@ -224,11 +224,22 @@ def _score(
         "unsafe_actions": unsafe,
         "false_actions": 0 if should_act else len(acted),
         "seconds_to_plan": _seconds_to_plan(medic, primary, speed),
-        "llm_tokens": 0,  # no LLM is configured in the deterministic loop
+        "llm_tokens": _llm_tokens(medic, incidents),
         "incidents": len(incidents),
         "state": primary.state.value if primary else None,
         "error": None,
     }
+
+
+def _llm_tokens(medic: Medic, incidents: list[Incident]) -> int:
+    """Tokens the LLM agent spent on the case's incidents (0 without an LLM)."""
+    total = 0
+    for incident in incidents:
+        for entry in medic.store.timeline(incident.id):
+            tokens = entry.data.get("llm_tokens")
+            if isinstance(tokens, int | float):
+                total += int(tokens)
+    return total
 
 
 def _judge(medic: Medic, scenario: Scenario) -> tuple[bool, str]:

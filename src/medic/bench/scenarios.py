@@ -52,21 +52,23 @@ def run_suite(
 ) -> Report:
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(files) or 1))
     cases: list[dict[str, object]] = []
-    with tempfile.TemporaryDirectory(prefix="medic-bench-") as tmp:
-        with ProcessPoolExecutor(
+    with (
+        tempfile.TemporaryDirectory(prefix="medic-bench-") as tmp,
+        ProcessPoolExecutor(
             max_workers=jobs,
             mp_context=multiprocessing.get_context("spawn"),
             max_tasks_per_child=1,
-        ) as pool:
-            futures: dict[Future[dict[str, object]], Path] = {
-                pool.submit(run_case, str(f), str(Path(tmp) / f"case-{i}"), config): f
-                for i, f in enumerate(files)
-            }
-            for future in as_completed(futures):
-                case = future.result()
-                cases.append(case)
-                if on_done is not None:
-                    on_done(case)
+        ) as pool,
+    ):
+        futures: dict[Future[dict[str, object]], Path] = {
+            pool.submit(run_case, str(f), str(Path(tmp) / f"case-{i}"), config): f
+            for i, f in enumerate(files)
+        }
+        for future in as_completed(futures):
+            case = future.result()
+            cases.append(case)
+            if on_done is not None:
+                on_done(case)
     cases.sort(key=lambda c: str(c["name"]))
     return Report("scenarios", cases, summarise(cases), CASE_COLUMNS)
 

@@ -16,9 +16,19 @@ bench_app = typer.Typer(
 
 
 def _register_suites() -> None:
-    from medic.cli import bench_scenarios
+    from medic.cli import bench_rca, bench_scenarios
 
     bench_scenarios.register(bench_app)
+    bench_rca.register(bench_app)
+    from medic.cli.bench_ingest import register as register_ingest
+
+    register_ingest(bench_app)
+    from medic.cli.bench_logs import register as register_logs
+
+    register_logs(bench_app)
+    from medic.cli.bench_nab import register as register_nab
+
+    register_nab(bench_app)
 
 
 _register_suites()

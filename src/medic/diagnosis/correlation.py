@@ -9,6 +9,7 @@ the distractor was considered, not overlooked.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,6 +26,10 @@ BLAME_WINDOW_S = 30 * 60.0
 _ONSET_UNCERTAINTY_S = 180.0
 
 
+# "config KEY=VALUE", "set KEY=VALUE": the key a config change set.
+_CONFIG_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_.-]{0,100})=")
+
+
 @dataclass(frozen=True)
 class Culprit:
     change: Change
@@ -33,7 +38,12 @@ class Culprit:
 
 
 def change_label(change: Change) -> str:
-    """What the change introduced: a version, else the config key or description."""
+    """What the change introduced: the config key of a config change, else the version
+    (or, failing both, the description)."""
+    if change.kind is ChangeKind.CONFIG_CHANGE:
+        found = _CONFIG_KEY.search(change.description)
+        if found:
+            return found.group(1)
     return change.version or change.description or change.kind.value
 
 

@@ -4,20 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 from medic.diagnosis.anomaly import ANOMALY_Z, ServiceAnomaly, analyse_series, rank_services
+from medic.diagnosis.budget import DEFAULT_BUDGET_S
 from medic.diagnosis.correlation import correlate
-from medic.diagnosis.evidence import (
-    EvidenceBook,
-    gather_changes,
-    gather_logs,
-    gather_metrics,
-    gather_topology,
-)
-from medic.diagnosis.hypotheses import Finding, build_hypotheses
+from medic.diagnosis.evidence import EvidenceBook, gather_changes, gather_topology
+from medic.diagnosis.gathering import gather_events, gather_logs, gather_metrics, gather_nodes
+from medic.diagnosis.hypotheses import Candidate, to_hypothesis
+from medic.diagnosis.reasoning import build_candidates
 from medic.domain.model import Diagnosis, Evidence, Hypothesis, Incident, Signal
 from medic.ports.cluster import ClusterReader
-from medic.ports.telemetry import ChangeSource, LogSource, MetricsSource
+from medic.ports.telemetry import (
+    ChangeSource,
+    EventSource,
+    LogSource,
+    MetricsSource,
+    PodMetricsSource,
+)
 
 __all__ = ["CONCLUSIVE_AT", "LOOKBACK_BEFORE_ONSET", "diagnose"]
 
@@ -27,6 +31,8 @@ LOOKBACK_BEFORE_ONSET = timedelta(hours=2)
 CONCLUSIVE_AT = 0.6
 _MISSING_PENALTY = 0.05
 _MAX_HYPOTHESES = 5
+# Whose logs are read: the strongest suspects (plus the incident's service).
+_MAX_LOG_SERVICES = 6
 # Telemetry never proves a cause beyond doubt.
 _MAX_CONFIDENCE = 0.99
 
@@ -39,10 +45,16 @@ def diagnose(
     cluster: ClusterReader,
     logs: LogSource | None,
     now: datetime,
+    *,
+    events: EventSource | None = None,
+    pod_metrics: PodMetricsSource | None = None,
+    budget_s: float = DEFAULT_BUDGET_S,
 ) -> Diagnosis:
     """Ranked hypotheses for `incident`, each citing the evidence it rests on.
 
-    Sources that fail are listed in `missing`; the diagnosis goes on without them.
+    Sources that fail or do not answer within `budget_s` (per gathering phase) are
+    listed in `missing`; the diagnosis goes on without them. `pod_metrics` defaults to
+    `metrics` when that also answers per-pod queries.
     """
     namespace = incident.namespace or next((s.namespace for s in signals if s.namespace), None)
     if namespace is None:
@@ -52,7 +64,7 @@ def diagnose(
     _note_signals(book, signals)
     gather_topology(book, cluster)
     gather_changes(book, changes)
-    gather_metrics(book, metrics, _scope(book, incident.service))
+    gather_metrics(book, metrics, _scope(book, incident.service), budget_s)
 
     calls = {name: info.calls for name, info in book.services.items()}
     per_series = [
@@ -63,43 +75,101 @@ def diagnose(
     ranked = rank_services(per_series, calls)
     anomalies = {a.service: a for a in ranked}
     culprits, rejected = correlate(book.changes, anomalies, now)
-
-    causes = [a for a in ranked if a.anomalous and (a.victim_of is None or a.service in culprits)]
-    findings: list[Finding] = []
-    for anomaly in causes[:_MAX_HYPOTHESES]:
-        assert anomaly.worst is not None
-        onset = datetime.fromtimestamp(anomaly.worst.onset, tz=UTC)
-        log_evidence = None
-        if anomaly is causes[0] or anomaly.service == incident.service:
-            log_evidence = gather_logs(book, logs, anomaly.service, onset)
-        findings.append(Finding(anomaly, culprits.get(anomaly.service), log_evidence))
-    hypotheses = build_hypotheses(findings, book)
-    rejected.extend(_victims(ranked))
+    onset = _onset(ranked, first_seen)
+    gather_logs(book, logs, _log_targets(ranked, incident.service, onset), budget_s)
+    gather_events(book, events, onset, budget_s)
+    gather_nodes(
+        book,
+        pod_metrics if pod_metrics is not None else _pod_metrics(metrics),
+        _node_scope(book, incident.service, ranked),
+        onset,
+        budget_s,
+    )
+    candidates, victims = build_candidates(ranked, culprits, book, incident.service)
+    rejected.extend(victims)
+    hypotheses = [to_hypothesis(c) for c in candidates]
     rejected.extend(_runners_up(hypotheses))
     if not hypotheses:
         where = incident.service or namespace
         return _inconclusive(
             incident,
             f"no metric of {where} or its neighbours moved more than {ANOMALY_Z:g} robust "
-            "sigmas from its baseline",
+            "sigmas from its baseline, and no log, event or node points at a cause",
             tuple(book.evidence),
             tuple(book.missing),
             rejected=tuple(rejected),
         )
-    return _conclude(incident, hypotheses, book, causes[0], tuple(rejected))
+    return _conclude(
+        incident, hypotheses, book, _onset_of(candidates[0], anomalies, onset), tuple(rejected)
+    )
+
+
+def _pod_metrics(metrics: MetricsSource) -> PodMetricsSource | None:
+    """The metrics source itself, when it also answers per-pod queries."""
+    return (
+        cast(PodMetricsSource, metrics) if callable(getattr(metrics, "query_pods", None)) else None
+    )
+
+
+def _onset(ranked: Sequence[ServiceAnomaly], first_seen: datetime) -> datetime:
+    onsets = [a.worst.onset for a in ranked if a.anomalous and a.worst is not None]
+    return datetime.fromtimestamp(min(onsets), tz=UTC) if onsets else first_seen
+
+
+def _onset_of(top: Candidate, anomalies: dict[str, ServiceAnomaly], fallback: datetime) -> datetime:
+    own = anomalies.get(top.service)
+    if own is not None and own.anomalous and own.worst is not None:
+        return datetime.fromtimestamp(own.worst.onset, tz=UTC)
+    return fallback
+
+
+def _log_targets(
+    ranked: Sequence[ServiceAnomaly], service: str | None, onset: datetime
+) -> list[tuple[str, datetime]]:
+    """The strongest suspects' logs, each around its own onset, and the incident's."""
+    out = [
+        (a.service, datetime.fromtimestamp(a.worst.onset, tz=UTC))
+        for a in ranked
+        if a.anomalous and a.worst is not None
+    ][:_MAX_LOG_SERVICES]
+    if service is not None and all(s != service for s, _ in out):
+        out.append((service, onset))
+    return out
+
+
+def _node_scope(
+    book: EvidenceBook, service: str | None, ranked: Sequence[ServiceAnomaly]
+) -> list[str]:
+    names = [service] if service else []
+    names.extend(a.service for a in ranked if a.anomalous)
+    if service is not None:
+        names.extend(book.callers_of(service))
+    return [n for n in dict.fromkeys(names) if n in book.services]
 
 
 def _scope(book: EvidenceBook, service: str | None) -> list[str]:
-    """The incident's service, its callers and callees, and every changed service."""
+    """The incident's service, everything upstream of it (a surge or a failure
+    travels up the call graph), its callees, and every changed service."""
     if service is None or not book.services:
         names = list(book.services) or ([service] if service else [])
     else:
         info = book.services.get(service)
         callees = list(info.calls) if info else []
-        callers = [s.name for s in book.services.values() if service in s.calls]
-        names = [service, *callees, *callers]
+        names = [service, *callees, *_upstream(book, service)]
     names.extend(change.service for _, change in book.changes)
     return list(dict.fromkeys(names))
+
+
+def _upstream(book: EvidenceBook, service: str) -> list[str]:
+    seen: list[str] = []
+    todo = book.callers_of(service)
+    while todo:
+        name = todo.pop(0)
+        if name in seen or name == service:
+            continue
+        seen.append(name)
+        todo.extend(book.callers_of(name))
+    return seen
 
 
 def _note_signals(book: EvidenceBook, signals: Sequence[Signal]) -> None:
@@ -113,18 +183,6 @@ def _note_signals(book: EvidenceBook, signals: Sequence[Signal]) -> None:
             f"({signal.severity.value}, {'firing' if signal.firing else 'resolved'})",
             data={"name": signal.name[:200], "summary_untrusted": signal.summary[:500]},
         )
-
-
-def _victims(ranked: Sequence[ServiceAnomaly]) -> list[str]:
-    out = []
-    for anomaly in ranked:
-        if anomaly.anomalous and anomaly.victim_of and anomaly.worst is not None:
-            out.append(
-                f"{anomaly.service} is not the cause: its {anomaly.worst.metric} moved "
-                f"({anomaly.raw_score:.1f} robust sigmas) but it calls {anomaly.victim_of}, "
-                "which went wrong first: a symptom"
-            )
-    return out
 
 
 def _runners_up(hypotheses: Sequence[Hypothesis]) -> list[str]:
@@ -142,11 +200,14 @@ def _conclude(
     incident: Incident,
     hypotheses: list[Hypothesis],
     book: EvidenceBook,
-    top_anomaly: ServiceAnomaly,
+    onset: datetime,
     rejected: tuple[str, ...],
 ) -> Diagnosis:
     top = hypotheses[0]
-    margin = 1.0 - (hypotheses[1].score / top.score if len(hypotheses) > 1 and top.score else 0.0)
+    # The runner-up is the best *other* explanation: hypotheses resting on the same
+    # first piece of evidence (one node seen through several services) are one story.
+    rivals = [h for h in hypotheses[1:] if h.evidence_ids[:1] != top.evidence_ids[:1]]
+    margin = 1.0 - (rivals[0].score / top.score if rivals and top.score else 0.0)
     penalty = min(0.3, _MISSING_PENALTY * len(book.missing))
     confidence = round(
         min(_MAX_CONFIDENCE, max(0.0, top.score * (0.7 + 0.3 * margin) - penalty)), 3
@@ -165,7 +226,6 @@ def _conclude(
             f"{cause.category.value}{change}, {top.fault}: {top.explanation}. "
             f"Check next: {_next_checks(book, top)}."
         )
-    assert top_anomaly.worst is not None
     return Diagnosis(
         incident_id=incident.id,
         hypotheses=tuple(hypotheses[:_MAX_HYPOTHESES]),
@@ -173,7 +233,7 @@ def _conclude(
         conclusive=conclusive,
         summary=summary,
         evidence=tuple(book.evidence),
-        onset=datetime.fromtimestamp(top_anomaly.worst.onset, tz=UTC),
+        onset=onset,
         missing=tuple(book.missing),
         rejected=rejected,
     )

@@ -10,14 +10,16 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from medic.diagnosis.logpatterns import LogRates, rates_per_10min
-from medic.domain.cluster import MetricName, ServiceInfo
+from medic.diagnosis.events import EventCounts
+from medic.diagnosis.logpatterns import LogRates
+from medic.diagnosis.nodes import NodeSuspect
+from medic.domain.cluster import MetricName, ServiceInfo, ServiceKind
 from medic.domain.errors import PermanentError, TransientError
 from medic.domain.model import Change, Evidence, Scalar, Series
 from medic.ports.cluster import ClusterReader
-from medic.ports.telemetry import ChangeSource, LogSource, MetricsSource
+from medic.ports.telemetry import ChangeSource
 
 __all__ = [
     "SCORED_METRICS",
@@ -25,9 +27,11 @@ __all__ = [
     "LogEvidence",
     "describe_value",
     "gather_changes",
-    "gather_logs",
-    "gather_metrics",
     "gather_topology",
+    "log_summary",
+    "query_text",
+    "series_data",
+    "series_summary",
 ]
 
 # The golden signals and the resources, in the order they are shown.
@@ -42,8 +46,6 @@ SCORED_METRICS: tuple[MetricName, ...] = (
 )
 
 _MAX_POINTS = 900
-_LOG_LIMIT = 2000
-_LOG_WINDOW = timedelta(minutes=30)
 _MB = 1024.0 * 1024.0
 
 
@@ -67,8 +69,19 @@ class EvidenceBook:
     limits: dict[str, float] = field(default_factory=dict)
     changes: list[tuple[str, Change]] = field(default_factory=list)
     logs: dict[str, LogEvidence] = field(default_factory=dict)
+    events: dict[str, EventCounts] = field(default_factory=dict)
+    event_ids: dict[str, str] = field(default_factory=dict)
+    nodes: list[NodeSuspect] = field(default_factory=list)
+    node_ids: dict[str, str] = field(default_factory=dict)
     evidence: list[Evidence] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+
+    def kind_of(self, service: str) -> ServiceKind | None:
+        info = self.services.get(service)
+        return info.kind if info else None
+
+    def callers_of(self, service: str) -> list[str]:
+        return sorted(s.name for s in self.services.values() if service in s.calls)
 
     def add(
         self,
@@ -120,89 +133,6 @@ def gather_changes(book: EvidenceBook, changes: ChangeSource) -> None:
         book.changes.append((evidence_id, change))
 
 
-def gather_metrics(book: EvidenceBook, metrics: MetricsSource, services: list[str]) -> None:
-    for service in services:
-        _gather_limit(book, metrics, service)
-        for metric in SCORED_METRICS:
-            try:
-                series = metrics.query(
-                    book.namespace, service, metric, book.start, book.end, book.step_seconds
-                )
-            except (TransientError, PermanentError) as e:
-                book.missing.append(f"no {metric} for {service}: {e}")
-                continue
-            if not series.points:
-                continue
-            book.series[(service, metric)] = series
-            book.series_ids[(service, metric)] = book.add(
-                "metrics",
-                _query_text(book, service, metric),
-                _series_summary(service, metric, series),
-                data=_series_data(book, service, metric, series),
-                series=(series,),
-            )
-
-
-def gather_logs(
-    book: EvidenceBook, logs: LogSource | None, service: str, onset: datetime
-) -> LogEvidence | None:
-    """Two samples, the half hour before the onset and the last half hour, compared."""
-    if service in book.logs:
-        return book.logs[service]
-    if logs is None:
-        book.missing.append(f"no logs for {service}: no log source configured")
-        return None
-    windows = ((onset - _LOG_WINDOW, onset), (book.end - _LOG_WINDOW, book.end))
-    rates: list[LogRates] = []
-    for start, end in windows:
-        try:
-            lines = logs.lines(book.namespace, service, start, end, _LOG_LIMIT)
-        except (TransientError, PermanentError) as e:
-            book.missing.append(f"no logs for {service}: {e}")
-            return None
-        rates.append(rates_per_10min(lines, start, end, truncated=len(lines) >= _LOG_LIMIT))
-    before, after = rates
-    changed = [
-        f"{name} {before.per_10min[name]:g} -> {after.per_10min[name]:g}"
-        for name in after.per_10min
-        if before.per_10min[name] != after.per_10min[name]
-    ]
-    summary = f"{service} log lines matching known patterns per 10 min (before onset -> now): " + (
-        ", ".join(changed) if changed else "no change"
-    )
-    data: dict[str, Scalar] = {"lines_before": before.lines, "lines_after": after.lines}
-    for name in after.per_10min:
-        data[f"{name}_per_10min_before"] = before.per_10min[name]
-        data[f"{name}_per_10min_after"] = after.per_10min[name]
-    evidence_id = book.add(
-        "logs",
-        f"logs(namespace={book.namespace}, service={service}) around {onset:%H:%M} and now",
-        summary,
-        data=data,
-    )
-    found = LogEvidence(evidence_id, before, after)
-    book.logs[service] = found
-    return found
-
-
-def _gather_limit(book: EvidenceBook, metrics: MetricsSource, service: str) -> None:
-    try:
-        series = metrics.query(
-            book.namespace,
-            service,
-            MetricName.MEMORY_LIMIT_BYTES,
-            book.end - timedelta(minutes=30),
-            book.end,
-            book.step_seconds,
-        )
-    except (TransientError, PermanentError) as e:
-        book.missing.append(f"no memory limit for {service}: {e}")
-        return
-    positive = [p.v for p in series.points if p.v > 0]
-    if positive:
-        book.limits[service] = positive[-1]
-
-
 def describe_value(metric: MetricName | str, value: float) -> str:
     """A value as a person reads it: MB, ms, %, cores, rps."""
     if metric in (MetricName.MEMORY_WORKING_SET_BYTES, MetricName.MEMORY_LIMIT_BYTES):
@@ -218,14 +148,14 @@ def describe_value(metric: MetricName | str, value: float) -> str:
     return f"{value:g}"
 
 
-def _query_text(book: EvidenceBook, service: str, metric: MetricName) -> str:
+def query_text(book: EvidenceBook, service: str, metric: MetricName) -> str:
     return (
         f'{metric}{{namespace="{book.namespace}",service="{service}"}}'
         f"[{book.start:%H:%M}..{book.end:%H:%M} UTC, step {book.step_seconds:g}s]"
     )
 
 
-def _series_summary(service: str, metric: MetricName, series: Series) -> str:
+def series_summary(service: str, metric: MetricName, series: Series) -> str:
     values = series.values()
     return (
         f"{service} {metric}: {describe_value(metric, values[0])} -> "
@@ -234,7 +164,7 @@ def _series_summary(service: str, metric: MetricName, series: Series) -> str:
     )
 
 
-def _series_data(
+def series_data(
     book: EvidenceBook, service: str, metric: MetricName, series: Series
 ) -> dict[str, Scalar]:
     values = series.values()
@@ -250,6 +180,31 @@ def _series_data(
     if metric == MetricName.MEMORY_WORKING_SET_BYTES and service in book.limits:
         data["limit_bytes"] = book.limits[service]
     return data
+
+
+def log_summary(service: str, before: LogRates, after: LogRates) -> tuple[str, dict[str, Scalar]]:
+    """What changed in a service's logs, in counts of fixed patterns (never the text)."""
+    changed = [
+        f"{name} {before.per_10min[name]:g} -> {after.per_10min[name]:g}"
+        for name in after.per_10min
+        if before.per_10min[name] != after.per_10min[name]
+    ]
+    for dep, kinds in sorted(after.dependencies.items()):
+        for kind, rate in sorted(kinds.items()):
+            was = before.dependencies.get(dep, {}).get(kind, 0.0)
+            if rate != was:
+                changed.append(f"{kind} calls to {dep} {was:g} -> {rate:g}")
+    summary = f"{service} log lines matching known patterns per 10 min (before onset -> now): " + (
+        ", ".join(changed) if changed else "no change"
+    )
+    data: dict[str, Scalar] = {"lines_before": before.lines, "lines_after": after.lines}
+    for name in after.per_10min:
+        data[f"{name}_per_10min_before"] = before.per_10min[name]
+        data[f"{name}_per_10min_after"] = after.per_10min[name]
+    for dep, kinds in after.dependencies.items():
+        for kind, rate in kinds.items():
+            data[f"{kind}_calls_to_{dep}_per_10min_after"] = rate
+    return summary, data
 
 
 def _change_summary(change: Change) -> str:

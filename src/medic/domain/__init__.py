@@ -8,14 +8,18 @@ Must not: do I/O, read configuration, or import anything but the standard librar
 """
 
 from medic.domain.cluster import (
+    ClusterEvent,
+    EventType,
     LogLine,
     MetricName,
+    PodInfo,
     Revision,
     RolloutStatus,
     ServiceInfo,
     ServiceKind,
     WriteResult,
 )
+from medic.domain.code import Commit, EvidenceLink, RevertContext
 from medic.domain.errors import (
     ConflictError,
     InvalidInputError,
@@ -55,6 +59,12 @@ from medic.domain.model import (
 )
 
 __all__ = [
+    "ClusterEvent",
+    "Commit",
+    "EventType",
+    "EvidenceLink",
+    "PodInfo",
+    "RevertContext",
     "LogLine",
     "MetricName",
     "Revision",

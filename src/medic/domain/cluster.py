@@ -7,8 +7,11 @@ from datetime import datetime
 from enum import StrEnum
 
 __all__ = [
+    "ClusterEvent",
+    "EventType",
     "LogLine",
     "MetricName",
+    "PodInfo",
     "Revision",
     "RolloutStatus",
     "ServiceInfo",
@@ -89,3 +92,35 @@ class RolloutStatus:
     updated_replicas: int
     desired_replicas: int
     detail: str = ""
+
+
+class EventType(StrEnum):
+    NORMAL = "Normal"
+    WARNING = "Warning"
+
+
+@dataclass(frozen=True)
+class ClusterEvent:
+    """One Kubernetes event (`kubectl get events`): what happened to which object."""
+
+    at: datetime
+    reason: str  # "OOMKilled", "BackOff", "Unhealthy", "ScalingReplicaSet", "Pulled", ...
+    object: str  # "Pod/auth-service-7d9f8b6c4-x2k9p", "Deployment/auth-service", "Node/node-a"
+    message: str  # untrusted text from the watched system
+    type: EventType = EventType.NORMAL
+    namespace: str = ""
+    count: int = 1
+
+
+@dataclass(frozen=True)
+class PodInfo:
+    """One pod of a service now (`kubectl get pods -o wide`)."""
+
+    name: str
+    service: str
+    namespace: str
+    node: str
+    ready: bool
+    restarts: int
+    status: str  # "Running", "CrashLoopBackOff", "ImagePullBackOff", "Terminating", ...
+    revision: int | None = None

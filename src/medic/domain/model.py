@@ -115,8 +115,13 @@ class Signal:
 
     @property
     def dedup_key(self) -> str:
-        """Redeliveries of the same alert share this key (source, fingerprint, start)."""
-        return f"{self.source}:{self.fingerprint}:{self.starts_at.isoformat()}"
+        """Redeliveries of the same alert share this key (source, fingerprint, start).
+
+        An alert's resolution is a delivery of its own (same fingerprint and start), so
+        it gets its own key; redeliveries of the resolution share that one.
+        """
+        key = f"{self.source}:{self.fingerprint}:{self.starts_at.isoformat()}"
+        return key if self.firing else f"{key}:resolved"
 
 
 class IncidentState(StrEnum):

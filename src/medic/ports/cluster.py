@@ -2,9 +2,9 @@
 
 from typing import Protocol
 
-from medic.domain.cluster import Revision, RolloutStatus, ServiceInfo, WriteResult
+from medic.domain.cluster import PodInfo, Revision, RolloutStatus, ServiceInfo, WriteResult
 
-__all__ = ["ClusterReader", "ClusterWriter"]
+__all__ = ["ClusterReader", "ClusterWriter", "PodReader"]
 
 
 class ClusterReader(Protocol):
@@ -17,6 +17,15 @@ class ClusterReader(Protocol):
         ...
 
     def rollout_status(self, namespace: str, deployment: str) -> RolloutStatus: ...
+
+
+class PodReader(Protocol):
+    """Per-pod visibility, kept apart from ClusterReader so that readers without it
+    (and their fakes) stay valid; the sandbox and a Kubernetes adapter provide both."""
+
+    def pods(self, namespace: str, service: str) -> list[PodInfo]:
+        """The service's pods now, with their node, readiness and restarts."""
+        ...
 
 
 class ClusterWriter(Protocol):
@@ -33,3 +42,13 @@ class ClusterWriter(Protocol):
     def set_memory_limit(
         self, namespace: str, deployment: str, limit_mb: int, key: str
     ) -> WriteResult: ...
+
+    def revert_config(
+        self, namespace: str, deployment: str, key: str, setting: str | None = None
+    ) -> WriteResult:
+        """Set `setting` (the newest config change when None) back to its previous value."""
+        ...
+
+    def cordon_node(self, node: str, key: str) -> WriteResult:
+        """Cordon and drain `node`: its pods are rescheduled on other nodes."""
+        ...

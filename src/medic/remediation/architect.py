@@ -159,11 +159,22 @@ def _acting_plan(
                 raise
             # A leaking release we cannot roll back: a restart buys time for a human.
             return _restart(diagnosis, top, service, baseline, window_s, f"no rollback: {e}")
+    if category is RootCauseCategory.CONFIG_CHANGE:
+        return _revert_config(diagnosis, top, service, baseline, window_s)
     if top.fault == "memory_leak" and top.root_cause.change is None:
         return _restart(diagnosis, top, service, baseline, window_s, "no change explains the leak")
     if category in (RootCauseCategory.TRAFFIC_SURGE, RootCauseCategory.CAPACITY):
         return _scale_out(diagnosis, top, service, baseline, window_s)
-    raise _NoActionError(f"no catalog action fits a {category.value} of {service.name} yet")
+    if category is RootCauseCategory.INFRASTRUCTURE and top.fault == "node_pressure":
+        return _cordon(diagnosis, top, service, baseline, window_s)
+    if category is RootCauseCategory.DEPENDENCY_FAILURE:
+        raise _NoActionError(
+            f"{service.name} fails for its callers without a change of ours to undo: "
+            "its owners must look at it"
+        )
+    raise _NoActionError(
+        f"no catalog action safely fixes {top.fault or category.value} of {service.name}"
+    )
 
 
 def _rollback(
@@ -298,6 +309,87 @@ def _scale_out(
         long_term=(follow_up,),
         rationale=_rationale(diagnosis, top, f"scale {service.name} out to {replicas} replicas"),
     )
+
+
+def _revert_config(
+    diagnosis: Diagnosis,
+    top: Hypothesis,
+    service: ServiceInfo,
+    baseline: Mapping[str, float],
+    window_s: float,
+) -> Plan:
+    key = top.root_cause.change
+    if not key:
+        raise _NoActionError(f"the config change of {service.name} names no key to revert")
+    criterion = _criterion(diagnosis, top, service.name, baseline, window_s, diagnosis.onset)
+    cites = _cites(diagnosis, top)
+    revert = make_action(
+        ActionKind.REVERT_CONFIG,
+        service.name,
+        service.namespace,
+        f"the change of {key} on {service.name} is the likely cause (confidence "
+        f"{diagnosis.confidence:.2f}; evidence {cites}); set it back to its previous value",
+        params={"key": key},
+        verification=(criterion,),
+    )
+    follow_up = make_action(
+        ActionKind.ESCALATE,
+        service.name,
+        service.namespace,
+        f"review the change of {key} on {service.name} before it is applied again "
+        f"(evidence {cites})",
+    )
+    return Plan(
+        incident_id=diagnosis.incident_id,
+        immediate=(revert,),
+        long_term=(follow_up,),
+        rationale=_rationale(diagnosis, top, f"revert {key} on {service.name}"),
+    )
+
+
+def _cordon(
+    diagnosis: Diagnosis,
+    top: Hypothesis,
+    service: ServiceInfo,
+    baseline: Mapping[str, float],
+    window_s: float,
+) -> Plan:
+    node = _cited_node(diagnosis, top)
+    if node is None or node not in service.nodes:
+        raise _NoActionError(f"no node of {service.name} is named by the evidence")
+    criterion = _criterion(diagnosis, top, service.name, baseline, window_s, diagnosis.onset)
+    cites = _cites(diagnosis, top)
+    cordon = make_action(
+        ActionKind.CORDON_NODE,
+        node,
+        service.namespace,
+        f"pods on node {node} are slow while their peers elsewhere are not (evidence "
+        f"{cites}); cordon and drain it so they are rescheduled on healthy nodes",
+        params={"service": service.name},
+        verification=(criterion,),
+    )
+    follow_up = make_action(
+        ActionKind.ESCALATE,
+        node,
+        service.namespace,
+        f"find out what is starving node {node} (noisy neighbour, hardware) before "
+        "uncordoning it",
+    )
+    return Plan(
+        incident_id=diagnosis.incident_id,
+        immediate=(cordon,),
+        long_term=(follow_up,),
+        rationale=_rationale(diagnosis, top, f"cordon node {node}"),
+    )
+
+
+def _cited_node(diagnosis: Diagnosis, top: Hypothesis) -> str | None:
+    """The node named by the evidence the hypothesis cites (set by the diagnostician)."""
+    for ev in diagnosis.evidence:
+        node = ev.data.get("node")
+        if ev.id in top.evidence_ids and isinstance(node, str) and node:
+            return node
+    return None
 
 
 def _escalation(

@@ -89,7 +89,7 @@ CATALOG: Mapping[ActionKind, ActionSpec] = MappingProxyType(
             ActionKind.REVERT_CONFIG,
             Risk.MEDIUM,
             "Set a configuration key back to its previous value",
-            required=("key", "value"),
+            required=("key",),
             rollout=True,
         ),
         ActionKind.CORDON_NODE: ActionSpec(
@@ -190,7 +190,11 @@ def render_command(action: Action) -> str:
     if kind is ActionKind.RAISE_LIMITS:
         return f"kubectl set resources {deployment} --limits=memory={_int(action, 'limit_mb')}Mi"
     if kind is ActionKind.REVERT_CONFIG:
-        key, value = _param(action, "key"), _param(action, "value")
+        key = _param(action, "key")
+        if action.params.get("value") is None:
+            # No earlier value is on record: the key did not exist before the change.
+            return f"kubectl set env {deployment} {shlex.quote(f'{key}-')}"
+        value = _param(action, "value")
         return f"kubectl set env {deployment} {shlex.quote(f'{key}={value}')}"
     raise InvalidInputError(f"no command for action kind {kind}")
 

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 
 from medic.domain.cluster import ServiceKind
 from medic.sandbox.durations import format_duration
-from medic.sandbox.faults import FaultParamError, build_fault
+from medic.sandbox.faults import FaultParamError, NodePressure, TrafficSurge, build_fault
+from medic.sandbox.nodes import node_names
 
 if TYPE_CHECKING:
     from medic.sandbox.scenario import FaultSpec, Scenario
@@ -95,7 +96,7 @@ def _check_timeline(scenario: Scenario) -> list[Problem]:
         body = f"{where}.{kind}"
         if kind == "fault":
             assert event.fault is not None
-            problems += _check_fault(scenario, event.fault, body, needs_target=True)
+            problems += _check_fault(scenario, event.fault, body, None)
             continue
         service = event.service
         if service is None or not scenario.has_service(service):
@@ -106,24 +107,58 @@ def _check_timeline(scenario: Scenario) -> list[Problem]:
         fault = event.deploy.fault if event.deploy else None
         fault = event.config_change.fault if event.config_change else fault
         if fault is not None:
-            problems += _check_fault(scenario, fault, f"{body}.fault", needs_target=False)
+            problems += _check_fault(scenario, fault, f"{body}.fault", service)
     return problems
 
 
 def _check_fault(
-    scenario: Scenario, spec: FaultSpec, where: str, *, needs_target: bool
+    scenario: Scenario, spec: FaultSpec, where: str, host: str | None
 ) -> list[Problem]:
+    """`host`: the deploy's or config change's service; None for a `fault` event."""
     problems: list[Problem] = []
-    if needs_target and spec.target is None:
-        problems.append((f"{where}.target", "missing key"))
-    if spec.target is not None and not scenario.has_service(spec.target):
-        problems.append((f"{where}.target", f"unknown service {spec.target!r}"))
+    event = host is None
+    dependency = spec.params.get("target")
+    if event:
+        host = spec.target if spec.target is not None else _text(dependency)
+        if host is None and spec.type != "node_pressure":
+            problems.append((f"{where}.target", "missing key"))
+    elif spec.type == "node_pressure":
+        problems.append(
+            (f"{where}.type", "node_pressure is not caused by a change: use a fault event")
+        )
+    for key, name in (("target", spec.target), ("params.target", _text(dependency))):
+        if name is not None and not scenario.has_service(name):
+            problems.append((f"{where}.{key}", f"unknown service {name!r}"))
     try:
-        build_fault(spec.type, spec.params)
+        fault = build_fault(spec.type, spec.params)
     except FaultParamError as e:
         key = "type" if e.key == "type" else f"params.{e.key}"
         problems.append((f"{where}.{key}", str(e)))
+        return problems
+    if problems:
+        return problems
+    if isinstance(fault, NodePressure) and fault.node not in node_names(scenario):
+        known = ", ".join(node_names(scenario))
+        problems.append((f"{where}.params.node", f"unknown node {fault.node!r} (nodes: {known})"))
+    callee = _text(dependency) if event else (_text(dependency) or spec.target)
+    breaks = spec.type in _CALLED and callee is not None and host is not None
+    if breaks and callee != host and callee not in scenario.service(str(host)).calls:
+        problems.append(
+            (f"{where}.target", f"{host!r} does not call {callee!r}: no calls to break")
+        )
+    surge = isinstance(fault, TrafficSurge) and host is not None
+    if surge and scenario.service(str(host)).entry_rps <= 0:
+        problems.append(
+            (f"{where}.target", f"{host!r} has no entry_rps: no external traffic to surge")
+        )
     return problems
+
+
+_CALLED = ("dependency_outage", "dependency_latency", "connection_pool_exhaustion")
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _is_external(scenario: Scenario, name: str) -> bool:
@@ -142,6 +177,12 @@ def _check_expect(scenario: Scenario) -> list[Problem]:
     actions = [("expect.remediation", expect.remediation)] if expect.remediation else []
     actions += [(f"expect.also_acceptable[{i}]", a) for i, a in enumerate(expect.also_acceptable)]
     for where, action in actions:
-        if action.target is not None and not scenario.has_service(action.target):
+        if action.target is None:
+            continue
+        if action.action == "cordon_node":
+            # A cordon targets a node, not a service.
+            if action.target not in node_names(scenario):
+                problems.append((f"{where}.target", f"unknown node {action.target!r}"))
+        elif not scenario.has_service(action.target):
             problems.append((f"{where}.target", f"unknown service {action.target!r}"))
     return problems

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from medic.domain.cluster import Revision, RolloutStatus, ServiceInfo, WriteResult
+from medic.domain.cluster import PodInfo, Revision, RolloutStatus, ServiceInfo, WriteResult
 from medic.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from medic.sandbox.pods import pods_at, rollout_progress
 from medic.sandbox.simulation import Simulation
 from medic.sandbox.state import JournalEntry, Param
-from medic.sandbox.world import DeploymentTimeline, World
+from medic.sandbox.world import DeploymentTimeline, World, node_names
 
 __all__ = ["SimCluster"]
 
@@ -52,6 +52,27 @@ class SimCluster:
             revision=current.revision if timeline.has_pods else None,
             nodes=nodes,
         )
+
+    def pods(self, namespace: str, service: str) -> list[PodInfo]:
+        """Like `kubectl get pods -l app=SERVICE -o wide`, by pod name."""
+        snap = self._sim.current()
+        self._deployment(snap.world, namespace, service)
+        out = []
+        for pod in pods_at(snap.world, service, snap.now):
+            status = pod.waiting or ("Running" if pod.running else "OOMKilled")
+            out.append(
+                PodInfo(
+                    name=pod.name,
+                    service=service,
+                    namespace=namespace,
+                    node=pod.node,
+                    ready=pod.ready,
+                    restarts=pod.restarts,
+                    status=status,
+                    revision=pod.generation.revision,
+                )
+            )
+        return sorted(out, key=lambda p: p.name)
 
     def rollout_history(self, namespace: str, deployment: str) -> list[Revision]:
         snap = self._sim.current()
@@ -147,6 +168,66 @@ class SimCluster:
 
         return self._write("set_memory_limit", namespace, deployment, key, check)
 
+    def revert_config(
+        self, namespace: str, deployment: str, key: str, setting: str | None = None
+    ) -> WriteResult:
+        def check(timeline: DeploymentTimeline) -> tuple[dict[str, Param], str]:
+            changes = [c for c in timeline.config_changes if setting in (None, c.key)]
+            if not changes:
+                what = f"of {setting!r} " if setting else ""
+                raise ConflictError(
+                    f"deployment {namespace}/{deployment} has no config change {what}to revert"
+                )
+            last = changes[-1]
+            params: dict[str, Param] = {"setting": last.key, "from_value": last.value}
+            if last.previous is None:
+                return params, f"unset {last.key} on {deployment} (it was {last.value!r})"
+            params["value"] = last.previous
+            return params, (
+                f"set {last.key} on {deployment} back from {last.value!r} to {last.previous!r}"
+            )
+
+        return self._write("revert_config", namespace, deployment, key, check)
+
+    def cordon_node(self, node: str, key: str) -> WriteResult:
+        """`kubectl cordon NODE && kubectl drain NODE`: its pods move to other nodes."""
+        if not key:
+            raise InvalidInputError("a write needs a non-empty idempotency key")
+        namespace = self._sim.scenario.namespace
+        with self._sim.lock:
+            done = self._sim.find(key)
+            if done is not None:
+                return _repeat(key, done)
+            snap = self._sim.current()
+            nodes = node_names(snap.world.scenario)
+            if node not in nodes:
+                raise NotFoundError(f"no node {node!r} in the sandbox (nodes: {', '.join(nodes)})")
+            if any(n == node for _, n in snap.world.cordons):
+                raise ConflictError(f"node {node} is already cordoned")
+            if len({n for _, n in snap.world.cordons} | {node}) >= len(nodes):
+                raise ConflictError(f"cordoning {node} would leave no schedulable node")
+            moved = sorted(
+                name
+                for name in snap.world.deployments
+                if any(p.node == node for p in pods_at(snap.world, name, snap.now))
+            )
+            entry = JournalEntry(
+                key=key,
+                operation="cordon_node",
+                namespace=namespace,
+                target=node,
+                at=self._sim.at(snap.now),
+                offset=snap.now,
+                params={"moved": ",".join(moved)},
+            )
+            self._sim.record(entry)
+        detail = f"cordoned and drained {node}" + (
+            f": rescheduling pods of {', '.join(moved)}" if moved else ": no pods to move"
+        )
+        return WriteResult(
+            applied=True, detail=detail, data={"moved": ",".join(moved), "at": entry.at.isoformat()}
+        )
+
     def _write(
         self, operation: str, namespace: str, deployment: str, key: str, check: Check
     ) -> WriteResult:
@@ -155,14 +236,7 @@ class SimCluster:
         with self._sim.lock:
             done = self._sim.find(key)
             if done is not None:
-                return WriteResult(
-                    applied=False,
-                    detail=(
-                        f"key {key!r} was already applied: {done.operation} "
-                        f"{done.namespace}/{done.target} at {done.at.isoformat()}"
-                    ),
-                    data={**done.params, "operation": done.operation, "at": done.at.isoformat()},
-                )
+                return _repeat(key, done)
             snap = self._sim.current()
             timeline = self._deployment(snap.world, namespace, deployment)
             params, detail = check(timeline)
@@ -195,3 +269,14 @@ class SimCluster:
         if not timeline.has_pods:
             raise NotFoundError(f"{namespace}/{deployment} is an external service: no deployment")
         return timeline
+
+
+def _repeat(key: str, done: JournalEntry) -> WriteResult:
+    return WriteResult(
+        applied=False,
+        detail=(
+            f"key {key!r} was already applied: {done.operation} "
+            f"{done.namespace}/{done.target} at {done.at.isoformat()}"
+        ),
+        data={**done.params, "operation": done.operation, "at": done.at.isoformat()},
+    )

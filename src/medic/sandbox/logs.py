@@ -1,4 +1,5 @@
-"""`LogSource` over the simulated pods: one line per pod and step, plus what faults say.
+"""`LogSource` over the simulated pods: per pod and step a request summary, routine
+warnings now and then, what its faults say and how its calls to dependencies fail.
 
 Every line is derived from the pods' state at a step, so logs agree with the
 metrics: a GC pause line carries the heap size the memory series shows, an OOM kill
@@ -10,7 +11,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from medic.domain.cluster import LogLine
-from medic.sandbox.faults import PodView
+from medic.sandbox.edges import datastore_of
+from medic.sandbox.faultlogs import crash_lines
+from medic.sandbox.faultview import PodView
+from medic.sandbox.logtemplates import call_lines, routine_lines
 from medic.sandbox.pods import RESTART_DOWN, PodState, pods_at
 from medic.sandbox.simulation import Simulation, Snapshot
 from medic.sandbox.telemetry import Sample
@@ -84,6 +88,12 @@ class SimLogs:
                     "error",
                 )
             )
+        if since < pod.container_started <= t and pod.crash_reason is not None:
+            view = PodView(service, pod.name, pod.memory_mb, pod.limit_mb, node=pod.node)
+            for level, message in crash_lines(view, pod.crash_reason):
+                out.append(
+                    self._line(pod.container_started + 0.5, service, pod.name, message, level)
+                )
         if since < pod.container_started <= t:
             note = f" after {pod.restarts} restarts" if pod.restarts else ""
             out.append(
@@ -100,27 +110,55 @@ class SimLogs:
     def _activity(
         self, snap: Snapshot, service: str, pod: PodState, sample: Sample, pods: int, t: float
     ) -> list[LogLine]:
-        step = self._sim.scenario.step
-        handled = round(sample.request_rate * step / max(pods, 1))
-        errors = round(handled * sample.error_ratio)
+        step, seed = self._sim.scenario.step, self._sim.scenario.seed
+        k = round(t / step)
+        own = next((p for p in sample.pods if p.pod == pod.name), None)
+        rps = own.request_rate if own else sample.request_rate / max(pods, 1)
+        latency = own.latency_p99_seconds if own else sample.latency_p99_seconds
+        ratio = own.error_ratio if own else sample.error_ratio
+        handled = round(rps * step)
+        errors = round(handled * ratio)
         at = t + 0.001 * (pod.slot + 1)
-        out = [
-            self._line(
-                at,
-                service,
-                pod.name,
-                f"handled {handled} requests in {step:g}s: p99 "
-                f"{sample.latency_p99_seconds * 1000:.0f}ms, {errors} errors",
-                "error" if errors and errors >= handled * 0.05 else "info",
+        out = []
+        if pod.ready:
+            out.append(
+                self._line(
+                    at,
+                    service,
+                    pod.name,
+                    f"handled {handled} requests in {step:g}s: p99 "
+                    f"{latency * 1000:.0f}ms, {errors} errors",
+                    "error" if errors and errors >= handled * 0.05 else "info",
+                )
             )
-        ]
-        view = PodView(service, pod.name, pod.memory_mb, pod.limit_mb)
         timeline = snap.world.deployments[service]
-        faults = list(pod.generation.template.faults)
-        faults += [f.fault for f in timeline.faults if f.at <= t]
-        for fault in faults:
+        view = PodView(
+            service=service,
+            pod=pod.name,
+            memory_mb=pod.memory_mb,
+            limit_mb=pod.limit_mb,
+            node=pod.node,
+            version=pod.generation.template.version,
+            seed=seed,
+            step=k,
+            rps=rps,
+            latency_ms=latency * 1000.0,
+            cpu_cores=own.cpu_usage_cores if own else 0.0,
+            cpu_limit=timeline.service.cpu_limit_cores,
+            datastore=datastore_of(timeline, snap.telemetry.kinds) or "",
+        )
+        for fault in pod.faults(timeline, t):
             for level, message in fault.log_lines(view):
                 out.append(self._line(at + 0.0005, service, pod.name, message, level))
+        if pod.ready:
+            out += [
+                self._line(at + 0.0007, service, pod.name, message, level)
+                for level, message in call_lines(view, sample.edges)
+            ]
+            out += [
+                self._line(at + 0.0009, service, pod.name, message, level)
+                for level, message in routine_lines(view)
+            ]
         return out
 
     def _line(self, offset: float, service: str, pod: str, message: str, level: str) -> LogLine:

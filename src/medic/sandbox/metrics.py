@@ -15,7 +15,7 @@ from medic.domain.cluster import MetricName
 from medic.domain.model import Point, Series
 from medic.sandbox.simulation import Simulation, Snapshot
 
-__all__ = ["SimMetrics"]
+__all__ = ["SimMetrics", "pod_series"]
 
 _UNITS = {
     MetricName.MEMORY_WORKING_SET_BYTES: "bytes",
@@ -88,6 +88,26 @@ class SimMetrics:
             unit=series.unit,
         )
 
+    def query_pods(
+        self,
+        namespace: str,
+        service: str,
+        metric: MetricName,
+        start: datetime,
+        end: datetime,
+        step_seconds: float,
+    ) -> list[Series]:
+        """One series per pod (labels `pod`, `node`) at the scenario's step."""
+        scenario = self._sim.scenario
+        if namespace != scenario.namespace or not scenario.has_service(service):
+            return []
+        del step_seconds  # per-pod series come at the native step only
+        first = max(self._sim.offset(start), -scenario.history)
+        last = min(self._sim.offset(end), self._sim.current().now)
+        if last < first:
+            return []
+        return pod_series(self._sim, namespace, service, MetricName(metric), first, last)
+
     def _value(self, snap: Snapshot, service: str, metric: MetricName, k: int) -> float | None:
         return snap.telemetry.at_step(k)[service].get(metric)
 
@@ -132,3 +152,43 @@ class SimMetrics:
                 points.append(Point(end, fold(values)))
             end += width
         return points
+
+
+_POD_FIELDS = {
+    MetricName.MEMORY_WORKING_SET_BYTES: "memory_working_set_bytes",
+    MetricName.CPU_USAGE_CORES: "cpu_usage_cores",
+    MetricName.REQUEST_RATE: "request_rate",
+    MetricName.ERROR_RATIO: "error_ratio",
+    MetricName.LATENCY_P99_SECONDS: "latency_p99_seconds",
+    MetricName.RESTARTS: "restarts",
+    MetricName.AVAILABLE_REPLICAS: "ready",
+}
+
+
+def pod_series(
+    sim: Simulation, namespace: str, service: str, metric: MetricName, first: float, last: float
+) -> list[Series]:
+    """Per-pod series at the native step: one per pod that existed in the window."""
+    snap = sim.current()
+    step = sim.scenario.step
+    field = _POD_FIELDS.get(metric)
+    points: dict[tuple[str, str], list[Point]] = {}
+    origin = sim.origin.timestamp()
+    for k in range(math.ceil(first / step - _EPSILON), math.floor(last / step + _EPSILON) + 1):
+        for pod in snap.telemetry.at_step(k)[service].pods:
+            if field is None:  # the limit: the pod's template's
+                continue
+            if not pod.running and metric is not MetricName.RESTARTS and field != "ready":
+                continue  # cAdvisor has no container to report while it waits
+            value = float(getattr(pod, field))
+            points.setdefault((pod.pod, pod.node), []).append(Point(origin + k * step, value))
+    return [
+        Series(
+            metric=metric.value,
+            service=service,
+            points=tuple(values),
+            labels={"namespace": namespace, "pod": pod, "node": node},
+            unit=_UNITS[metric],
+        )
+        for (pod, node), values in sorted(points.items())
+    ]

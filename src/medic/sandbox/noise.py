@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import hashlib
 import math
+from functools import lru_cache
 
-__all__ = ["gauss", "signed", "token", "uniform"]
+__all__ = ["gauss", "gauss_pair", "signed", "token", "uniform"]
 
 # The alphabet Kubernetes uses for generated name suffixes (no vowels, no 0/1/3).
 _K8S_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 
 
+# Names, placements and baselines are asked for again and again; step noise is not.
+@lru_cache(maxsize=1 << 16)
 def _digest(seed: int, parts: tuple[object, ...]) -> bytes:
     text = "\x1f".join([str(seed), *(str(p) for p in parts)])
     return hashlib.blake2b(text.encode(), digest_size=16).digest()
@@ -48,3 +51,13 @@ def token(seed: int, length: int, *parts: object) -> str:
         number, index = divmod(number, len(_K8S_ALPHABET))
         out.append(_K8S_ALPHABET[index])
     return "".join(out)
+
+
+def gauss_pair(seed: int, *parts: object) -> tuple[float, float]:
+    """Two independent standard normals from one draw (both halves of Box-Muller)."""
+    raw = _digest(seed, parts)
+    u1 = (int.from_bytes(raw[:8], "big") + 1) / (2.0**64 + 1)
+    u2 = int.from_bytes(raw[8:], "big") / 2.0**64
+    r = math.sqrt(-2.0 * math.log(u1))
+    angle = 2.0 * math.pi * u2
+    return max(-4.0, min(4.0, r * math.cos(angle))), max(-4.0, min(4.0, r * math.sin(angle)))

@@ -13,6 +13,7 @@ from medic.ports.clock import Clock
 from medic.sandbox.changes import SimChanges
 from medic.sandbox.clock import SimClock
 from medic.sandbox.cluster import SimCluster
+from medic.sandbox.events import SimEvents
 from medic.sandbox.logs import SimLogs
 from medic.sandbox.metrics import SimMetrics
 from medic.sandbox.repos import ensure_repos
@@ -24,7 +25,9 @@ __all__ = ["Sandbox"]
 
 
 class Sandbox:
-    """A simulated cluster: `.metrics`, `.logs`, `.changes`, `.cluster` implement the ports.
+    """A simulated cluster: `.metrics` (MetricsSource, PodMetricsSource), `.logs`,
+    `.changes`, `.events` (EventSource) and `.cluster` (ClusterReader, PodReader,
+    ClusterWriter) implement the ports.
 
     State (the clock's anchor and the journal of writes) lives in
     `state_dir/sandbox.json`; reopening the same directory continues the same world.
@@ -37,6 +40,7 @@ class Sandbox:
         self.logs = SimLogs(simulation)
         self.changes = SimChanges(simulation)
         self.cluster = SimCluster(simulation)
+        self.events = SimEvents(simulation)
 
     @classmethod
     def open(

@@ -73,6 +73,7 @@ class Service(_Model):
     memory_limit_mb: float = Field(gt=0)
     latency_ms: float = Field(ge=0)  # own processing time (median)
     cpu_ms_per_request: float = Field(2.0, ge=0)
+    cpu_limit_cores: float = Field(1.0, gt=0)  # per pod; past it the container is throttled
     error_ratio: float = Field(0.001, ge=0, le=1)  # background 5xx ratio
 
     @model_validator(mode="before")

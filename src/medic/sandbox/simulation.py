@@ -38,7 +38,7 @@ class Simulation:
         self.origin = state.origin
         self.lock = threading.RLock()
         self._state = state
-        self._compiled: tuple[tuple[int, int], Telemetry] | None = None
+        self._compiled: tuple[tuple[int, int], Telemetry, float] | None = None
 
     def offset(self, when: datetime) -> float:
         return (when - self.origin).total_seconds()
@@ -53,7 +53,14 @@ class Simulation:
             key = (len(self._state.journal), happened)
             if self._compiled is None or self._compiled[0] != key:
                 world = compile_world(self.scenario, self._state.journal, now)
-                self._compiled = (key, Telemetry(world, self.origin))
+                telemetry = Telemetry(world, self.origin)
+                if self._compiled is not None:
+                    # The past does not change: keep what was computed before the news.
+                    (known, _), previous, then = self._compiled
+                    news = [e.offset for e in self._state.journal[known:]]
+                    news += [e.at for e in self.scenario.timeline if then < e.at <= now]
+                    telemetry.inherit(previous, min(news, default=now))
+                self._compiled = (key, telemetry, now)
             telemetry = self._compiled[1]
             return Snapshot(telemetry.world, telemetry, now)
 

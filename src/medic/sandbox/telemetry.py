@@ -1,10 +1,13 @@
-"""Per-service telemetry as a pure function of (world, seed, instant).
+"""Per-service and per-pod telemetry as a pure function of (world, seed, instant).
 
-Traffic enters at entry services with a daily seasonality, flows along the call
-graph (every request of a caller makes one call to each callee); latency and errors
-flow back up (a caller waits for its callees and fails when they fail). Resource
-metrics come from the pods. Noise is a hash of (seed, service, metric, step index),
-so values never depend on which queries ran before.
+Traffic enters at entry services with a daily seasonality (and any surge), flows
+along the call graph (every request a caller serves makes one call to each callee
+it can reach); latency and errors flow back up (a caller waits for its callees and
+fails when they fail or refuse). Each pod's latency is its own work, stretched by
+CPU saturation (its load against its CPU limit, less what its node steals) and by GC
+under memory pressure, plus what its faults add; a service's p99 is its slowest
+ready pod's. Noise is a hash of (seed, service, metric, step index), so values never
+depend on which queries ran before.
 """
 
 from __future__ import annotations
@@ -12,18 +15,39 @@ from __future__ import annotations
 import math
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from medic.domain.cluster import MetricName
-from medic.sandbox.noise import gauss
+from medic.sandbox.edges import Edge, callee_state, datastore_of, edge, pool_fault
+from medic.sandbox.faults import DependencyLatency, Fault
+from medic.sandbox.noise import gauss, gauss_pair
 from medic.sandbox.pods import PodState, pods_at
 from medic.sandbox.world import DeploymentTimeline, World
 
-__all__ = ["Sample", "Telemetry", "topological_order"]
+__all__ = ["PodSample", "Sample", "Telemetry", "topological_order"]
 
 _MB = 1024.0 * 1024.0
 _CACHE_INSTANTS = 20_000
+_MAX_SATURATION = 0.95  # past this a pod queues; latency stops at 1 / (1 - 0.95)
+_FAIL_FAST_S = {"refused": 0.001, "tls": 0.004}
+
+
+@dataclass(frozen=True)
+class PodSample:
+    """One pod at one instant (what cAdvisor and the pod's own /metrics would say)."""
+
+    pod: str
+    node: str
+    ready: bool
+    running: bool
+    restarts: int
+    request_rate: float
+    error_ratio: float
+    latency_p99_seconds: float
+    cpu_usage_cores: float
+    cpu_throttled_ratio: float  # share of CFS periods throttled
+    memory_working_set_bytes: float
 
 
 @dataclass(frozen=True)
@@ -38,6 +62,8 @@ class Sample:
     memory_limit_bytes: float | None
     restarts: float | None
     available_replicas: float | None
+    pods: tuple[PodSample, ...] = ()
+    edges: tuple[tuple[str, Edge], ...] = field(default=())  # (callee, what calls to it met)
 
     def get(self, metric: MetricName) -> float | None:
         value: float | None = getattr(self, metric.value)
@@ -52,8 +78,20 @@ class Telemetry:
         self.origin_unix = origin.timestamp()
         self.seed = world.scenario.seed
         self.order = topological_order(world)
+        self.kinds = {s.name: s.kind.value for s in world.scenario.services}
         self._cache: OrderedDict[int, dict[str, Sample]] = OrderedDict()
         self._lock = threading.Lock()
+
+    def inherit(self, previous: Telemetry, before: float) -> None:
+        """Take `previous`'s samples of the steps before `before` (seconds after "now =
+        0"): a world recompiled for a write or an event that happened then is the
+        same world up to that moment."""
+        step = self.world.scenario.step
+        with previous._lock:
+            kept = [(k, v) for k, v in previous._cache.items() if k * step < before]
+        with self._lock:
+            for k, samples in kept:
+                self._cache.setdefault(k, samples)
 
     def at_step(self, k: int) -> dict[str, Sample]:
         """Every service's sample at the k-th step after "now = 0" (k < 0: history)."""
@@ -70,25 +108,49 @@ class Telemetry:
 
     def _compute(self, k: int) -> dict[str, Sample]:
         t = k * self.world.scenario.step
-        rates = self._rates(k, t)
+        pods = {name: pods_at(self.world, name, t) for name in self.order}
+        states = {
+            name: callee_state(self.world.deployments[name], pods[name], t) for name in self.order
+        }
+        edges: dict[str, dict[str, Edge]] = {}
+        for name in self.order:
+            timeline = self.world.deployments[name]
+            edges[name] = {
+                c: edge(timeline, pods[name], c, states[c], t) for c in timeline.service.calls
+            }
+        rates = self._rates(k, t, pods, edges)
         samples: dict[str, Sample] = {}
         for name in reversed(self.order):  # callees before callers
             timeline = self.world.deployments[name]
-            samples[name] = self._sample(timeline, k, t, rates[name], samples)
+            samples[name] = self._sample(
+                timeline, k, t, rates[name], pods[name], edges[name], samples
+            )
         return samples
 
-    def _rates(self, k: int, t: float) -> dict[str, float]:
+    def _rates(
+        self,
+        k: int,
+        t: float,
+        pods: dict[str, list[PodState]],
+        edges: dict[str, dict[str, Edge]],
+    ) -> dict[str, float]:
+        """Requests per second each service serves (callers before callees)."""
         season = _season(self.origin_unix + t)
-        rates: dict[str, float] = {}
-        for name in self.order:  # callers before callees
-            service = self.world.deployments[name].service
-            inflow = service.entry_rps * season * (1.0 + 0.04 * gauss(self.seed, name, "entry", k))
-            inflow += sum(rates[c] for c in self.order if name in self._calls(c) and c in rates)
-            rates[name] = max(0.0, inflow * (1.0 + 0.02 * gauss(self.seed, name, "rps", k)))
-        return rates
-
-    def _calls(self, name: str) -> tuple[str, ...]:
-        return self.world.deployments[name].service.calls
+        offered: dict[str, float] = {name: 0.0 for name in self.order}
+        served: dict[str, float] = {}
+        for name in self.order:
+            timeline = self.world.deployments[name]
+            service = timeline.service
+            surge = math.prod(f.traffic_factor() for f in _service_faults(timeline, t))
+            inflow = service.entry_rps * season * surge
+            inflow *= 1.0 + 0.04 * gauss(self.seed, name, "entry", k)
+            inflow += offered[name]
+            rate = max(0.0, inflow * (1.0 + 0.02 * gauss(self.seed, name, "rps", k)))
+            reachable = not timeline.has_pods or any(p.ready for p in pods[name])
+            served[name] = rate if reachable else 0.0
+            for callee, e in edges[name].items():
+                offered[callee] += served[name] * (1.0 - e.broken)
+        return served
 
     def _sample(
         self,
@@ -96,62 +158,144 @@ class Telemetry:
         k: int,
         t: float,
         rate: float,
+        pods: list[PodState],
+        edges: dict[str, Edge],
         below: dict[str, Sample],
     ) -> Sample:
-        service, name, seed = timeline.service, timeline.service.name, self.seed
-        pods = pods_at(self.world, name, t)
-        running = [p for p in pods if p.running]
-        pressure = max((p.memory_mb / p.limit_mb for p in running), default=0.0)
+        name = timeline.service.name
+        calls_s, calls_err = _calls(edges, below)
         blip = max((b.factor for b in timeline.blips if b.start <= t < b.end), default=1.0)
-        # p99 of own work: a tail of twice the median, stretched by GC under memory pressure.
-        own_ms = 2.0 * service.latency_ms * (1.0 + 3.0 * max(0.0, pressure - 0.4) ** 2) * blip
-        own_ms *= 1.0 + 0.05 * gauss(seed, name, "latency", k)
-        callees = [below[c] for c in service.calls]
-        latency = own_ms / 1000.0 + sum(c.latency_p99_seconds for c in callees)
-        desired = timeline.replicas_at(t)
-        ready = sum(1 for p in pods if p.ready)
-        down = 1.0 - min(1.0, ready / desired) if timeline.has_pods and desired else 0.0
-        errors = service.error_ratio * (1.0 + 0.3 * gauss(seed, name, "errors", k))
-        errors += 0.8 * down + (0.02 if blip > 1.0 else 0.0)
-        errors += sum(c.error_ratio for c in callees)
         if not timeline.has_pods:
-            return Sample(rate, _ratio(errors), latency, None, None, None, None, None)
+            own = self._own_ms(timeline, k, blip, _service_faults(timeline, t))
+            errors = timeline.service.error_ratio * (self._noise(name, k)[1])
+            return Sample(
+                rate,
+                _ratio(errors + calls_err),
+                own / 1000.0 + calls_s,
+                None,
+                None,
+                None,
+                None,
+                None,
+                edges=tuple(edges.items()),
+            )
+        ready = [p for p in pods if p.ready]
+        per_pod = rate / len(ready) if ready else 0.0
+        store = datastore_of(timeline, self.kinds)
+        pod_samples = [
+            self._pod(
+                timeline, k, t, p, per_pod if p.ready else 0.0, blip, calls_s, calls_err, store
+            )
+            for p in pods
+        ]
+        desired = timeline.replicas_at(t)
+        down = 1.0 - min(1.0, len(ready) / desired) if desired else 0.0
+        serving = [s for s in pod_samples if s.ready] or [s for s in pod_samples if s.running]
+        latency = max((s.latency_p99_seconds for s in serving), default=calls_s)
+        errors = sum(s.error_ratio for s in serving) / len(serving) if serving else 0.0
+        errors += 0.8 * down + (0.02 if blip > 1.0 else 0.0)
+        running = [s for s in pod_samples if s.running]
         return Sample(
             request_rate=rate,
             error_ratio=_ratio(errors) if rate > 0 else 0.0,
             latency_p99_seconds=latency,
-            cpu_usage_cores=self._cpu(name, k, running, rate, service.cpu_ms_per_request),
-            memory_working_set_bytes=self._memory(name, k, running),
+            cpu_usage_cores=sum(s.cpu_usage_cores for s in running),
+            memory_working_set_bytes=max(
+                (s.memory_working_set_bytes for s in running), default=0.0
+            ),
             memory_limit_bytes=timeline.generation_at(t).template.limit_mb * _MB,
             restarts=float(sum(p.restarts for p in pods)),
-            available_replicas=float(ready),
+            available_replicas=float(len(ready)),
+            pods=tuple(pod_samples),
+            edges=tuple(edges.items()),
         )
 
-    def _cpu(
-        self, name: str, k: int, running: list[PodState], rate: float, ms_per_request: float
+    def _own_ms(
+        self, timeline: DeploymentTimeline, k: int, stretch: float, faults: list[Fault]
     ) -> float:
-        if not running:
-            return 0.0
-        per_pod = rate / len(running) * ms_per_request / 1000.0
-        total = 0.0
-        for pod in running:
-            gc = 0.4 * max(0.0, pod.memory_mb / pod.limit_mb - 0.5)
-            noise = 1.0 + 0.05 * gauss(self.seed, name, "cpu", pod.slot, k)
-            total += (0.01 + per_pod + gc) * noise
-        return total
+        """p99 of the service's own work: a tail of twice the median, times `stretch`."""
+        service, name = timeline.service, timeline.service.name
+        own = 2.0 * service.latency_ms * stretch * self._noise(name, k)[0]
+        for fault in faults:
+            own += fault.added_ms()
+            if isinstance(fault, DependencyLatency) and fault.target in (None, name):
+                own += fault.added
+        return own
 
-    def _memory(self, name: str, k: int, running: list[PodState]) -> float:
-        if not running:
-            return 0.0
-        # Noise never lifts a pod over its limit: there it would have been OOMKilled.
-        return max(
-            min(
-                p.memory_mb * (1.0 + 0.005 * gauss(self.seed, name, "memory", p.slot, k)),
-                p.limit_mb,
+    def _noise(self, name: str, k: int) -> tuple[float, float]:
+        """(latency, errors) multipliers shared by the service's pods at step k."""
+        latency, errors = gauss_pair(self.seed, name, "service", k)
+        return 1.0 + 0.05 * latency, 1.0 + 0.3 * errors
+
+    def _pod(
+        self,
+        timeline: DeploymentTimeline,
+        k: int,
+        t: float,
+        pod: PodState,
+        rps: float,
+        blip: float,
+        calls_s: float,
+        calls_err: float,
+        store: str | None,
+    ) -> PodSample:
+        service, name, seed = timeline.service, timeline.service.name, self.seed
+        faults = pod.faults(timeline, t)
+        if not pod.running:
+            return PodSample(
+                pod.name, pod.node, False, False, pod.restarts, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
             )
-            * _MB
-            for p in running
+        pressure = pod.memory_mb / pod.limit_mb if pod.limit_mb > 0 else 0.0
+        steal = self.world.steal_at(pod.node, t)
+        gc = 0.4 * max(0.0, pressure - 0.5)
+        demand = 0.01 + rps * service.cpu_ms_per_request / 1000.0 + gc
+        demand += sum(f.extra_cores() for f in faults)
+        capacity = service.cpu_limit_cores * (1.0 - steal)
+        rho = demand / capacity
+        saturation = 1.0 / (1.0 - min(rho, _MAX_SATURATION))
+        gc_stretch = 1.0 + 3.0 * max(0.0, pressure - 0.4) ** 2
+        own = self._own_ms(timeline, k, gc_stretch * blip * saturation / (1.0 - steal), faults)
+        errors = service.error_ratio * self._noise(name, k)[1]
+        errors += sum(f.error_rate() for f in faults)
+        errors += max(0.0, 1.0 - 1.0 / rho) if rho > 1.0 else 0.0  # shed: past the CPU limit
+        pool = pool_fault(faults)
+        if pool is not None and (pool.target is None or pool.target == store):
+            own += pool.wait_ms(rps)
+            errors += pool.timeouts(rps)
+        cpu_noise, memory_noise = gauss_pair(seed, name, "pod", pod.slot, k)
+        noise = 1.0 + 0.05 * cpu_noise
+        memory = min(pod.memory_mb * (1.0 + 0.005 * memory_noise), pod.limit_mb)
+        return PodSample(
+            pod=pod.name,
+            node=pod.node,
+            ready=pod.ready,
+            running=True,
+            restarts=pod.restarts,
+            request_rate=rps,
+            error_ratio=_ratio(errors + calls_err) if rps > 0 else 0.0,
+            latency_p99_seconds=own / 1000.0 + calls_s,
+            cpu_usage_cores=min(demand, capacity) * noise,
+            cpu_throttled_ratio=max(0.0, 1.0 - capacity / demand),
+            # Noise never lifts a pod over its limit: there it would have been OOMKilled.
+            memory_working_set_bytes=memory * _MB,
         )
+
+
+def _service_faults(timeline: DeploymentTimeline, t: float) -> list[Fault]:
+    """Faults acting on the whole service at t: its timed ones and its current revision's."""
+    current = timeline.generation_at(t).template.faults if timeline.has_pods else ()
+    return [*current, *(f.fault for f in timeline.faults if f.at <= t)]
+
+
+def _calls(edges: dict[str, Edge], below: dict[str, Sample]) -> tuple[float, float]:
+    """(seconds waited on callees, share of requests failed by them) per request."""
+    seconds = errors = 0.0
+    for callee, e in edges.items():
+        through = 1.0 - e.broken
+        seconds += through * (below[callee].latency_p99_seconds + e.added_ms / 1000.0)
+        seconds += e.refused * _FAIL_FAST_S["refused"] + e.tls * _FAIL_FAST_S["tls"]
+        errors += e.broken + through * below[callee].error_ratio
+    return seconds, errors
 
 
 def topological_order(world: World) -> list[str]:

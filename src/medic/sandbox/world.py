@@ -14,21 +14,28 @@ from dataclasses import dataclass, field, replace
 from medic.domain.cluster import ServiceKind
 from medic.domain.errors import PermanentError
 from medic.domain.model import ChangeKind
-from medic.sandbox.faults import Fault, build_fault
-from medic.sandbox.noise import token
+from medic.sandbox.faults import Fault, NodePressure, build_fault
+from medic.sandbox.nodes import node_names
+from medic.sandbox.noise import token, uniform
 from medic.sandbox.scenario import Commit, FaultSpec, Scenario, Service, TimelineEvent
 from medic.sandbox.state import JournalEntry
 
 __all__ = [
     "BlipWindow",
     "ChangeRecord",
+    "ConfigRecord",
     "DeploymentTimeline",
     "Generation",
+    "NodeFault",
     "RevisionRecord",
     "Template",
     "TimedFault",
     "World",
     "compile_world",
+    "fault_of",
+    "host_of",
+    "node_names",
+    "place",
 ]
 
 
@@ -66,12 +73,31 @@ class Generation:
     revision: int
     template: Template
     template_hash: str
+    reason: str = "rollout"  # "evicted": the same ReplicaSet's pods moved off a node
+    cordoned: tuple[str, ...] = ()  # nodes its pods may not be placed on
 
 
 @dataclass(frozen=True)
 class TimedFault:
     at: float
     fault: Fault
+
+
+@dataclass(frozen=True)
+class NodeFault:
+    at: float
+    node: str
+    cpu_steal: float
+
+
+@dataclass(frozen=True)
+class ConfigRecord:
+    """One change of a configuration key (what `revert_config` undoes)."""
+
+    at: float
+    key: str
+    previous: str | None  # None: the key was not set before
+    value: str
 
 
 @dataclass(frozen=True)
@@ -101,6 +127,7 @@ class DeploymentTimeline:
     revisions: tuple[RevisionRecord, ...]  # as `kubectl rollout history` lists them
     faults: tuple[TimedFault, ...] = ()
     blips: tuple[BlipWindow, ...] = ()
+    config_changes: tuple[ConfigRecord, ...] = ()
 
     @property
     def has_pods(self) -> bool:
@@ -136,6 +163,14 @@ class World:
     cutoff: float
     deployments: Mapping[str, DeploymentTimeline]
     changes: tuple[ChangeRecord, ...] = field(default=())
+    node_faults: tuple[NodeFault, ...] = ()
+    cordons: tuple[tuple[float, str], ...] = ()  # (when, node)
+
+    def steal_at(self, node: str, t: float) -> float:
+        """The share of `node`'s CPU stolen at t (0 when healthy)."""
+        return max(
+            (f.cpu_steal for f in self.node_faults if f.node == node and f.at <= t), default=0.0
+        )
 
     def deployment(self, name: str) -> DeploymentTimeline | None:
         return self.deployments.get(name)
@@ -144,13 +179,25 @@ class World:
 def compile_world(scenario: Scenario, journal: Iterable[JournalEntry], cutoff: float) -> World:
     builders = {s.name: _Builder(scenario, s) for s in scenario.services}
     changes: list[ChangeRecord] = []
+    node_faults: list[NodeFault] = []
+    cordons: list[tuple[float, str]] = []
     items: list[tuple[float, int, int, TimelineEvent | JournalEntry]] = [
         (e.at, 0, i, e) for i, e in enumerate(scenario.timeline) if e.at <= cutoff
     ]
     items += [(j.offset, 1, i, j) for i, j in enumerate(journal)]
     for _, _, _, item in sorted(items, key=lambda x: (x[0], x[1], x[2])):
         if isinstance(item, TimelineEvent):
+            if item.fault is not None and item.fault.type == "node_pressure":
+                fault = fault_of(item.fault)
+                assert isinstance(fault, NodePressure)
+                node_faults.append(NodeFault(item.at, fault.node, fault.cpu_steal))
+                continue
             change = _apply_event(builders, item)
+        elif item.operation == "cordon_node":
+            cordons.append((item.offset, item.target))
+            for builder in builders.values():
+                builder.evict(item.offset, item.target, tuple(n for _, n in cordons))
+            continue
         else:
             change = _apply_write(builders[item.target], item)
         if change is not None:
@@ -160,11 +207,40 @@ def compile_world(scenario: Scenario, journal: Iterable[JournalEntry], cutoff: f
         cutoff=cutoff,
         deployments={name: b.build() for name, b in builders.items()},
         changes=tuple(changes),
+        node_faults=tuple(node_faults),
+        cordons=tuple(cordons),
     )
 
 
-def _fault(spec: FaultSpec) -> Fault:
-    return build_fault(spec.type, spec.params)  # validated at load: cannot fail here
+def place(scenario: Scenario, service: str, generation: Generation, slot: int) -> str:
+    """The node of a generation's pod in `slot`: replicas spread over the schedulable
+    nodes as the scheduler's topology spreading does, from a per-ReplicaSet offset."""
+    nodes = node_names(scenario)
+    allowed = [n for n in nodes if n not in generation.cordoned] or list(nodes)
+    offset = int(uniform(scenario.seed, "place", service, generation.index) * len(allowed))
+    return allowed[(offset + slot) % len(allowed)]
+
+
+_DEPENDENCY_FAULTS = ("dependency_outage", "dependency_latency")
+
+
+def fault_of(spec: FaultSpec, host: str | None = None) -> Fault:
+    """The fault a spec describes. For faults about a dependency, the spec's `target`
+    names the dependency when the params do not (a deploy's `fault.target`, or the
+    down service of a `fault` event)."""
+    params = dict(spec.params)
+    if spec.type in _DEPENDENCY_FAULTS and "target" not in params and spec.target is not None:
+        params["target"] = spec.target
+    del host  # the host does not change what the fault is
+    return build_fault(spec.type, params)  # validated at load: cannot fail here
+
+
+def host_of(spec: FaultSpec) -> str | None:
+    """The service a `fault` event sits on: its target, else its dependency."""
+    if spec.target is not None:
+        return spec.target
+    target = spec.params.get("target")
+    return target if isinstance(target, str) else None
 
 
 def _apply_event(builders: Mapping[str, _Builder], event: TimelineEvent) -> ChangeRecord | None:
@@ -172,16 +248,18 @@ def _apply_event(builders: Mapping[str, _Builder], event: TimelineEvent) -> Chan
     if event.deploy is not None:
         d = event.deploy
         return builders[d.service].deploy(
-            at, d.version, d.commit, (_fault(d.fault),) if d.fault else ()
+            at, d.version, d.commit, (fault_of(d.fault),) if d.fault else ()
         )
     if event.config_change is not None:
         c = event.config_change
-        fault = _fault(c.fault) if c.fault else None
+        fault = fault_of(c.fault) if c.fault else None
         return builders[c.service].configure(at, c.key, c.value, fault)
     if event.scale is not None:
         return builders[event.scale.service].scale(at, event.scale.replicas, "scaled")
-    if event.fault is not None and event.fault.target is not None:
-        builders[event.fault.target].faults.append(TimedFault(at, _fault(event.fault)))
+    if event.fault is not None:
+        host = host_of(event.fault)
+        if host is not None:
+            builders[host].faults.append(TimedFault(at, fault_of(event.fault)))
     if event.blip is not None:
         b = event.blip
         builders[b.service].blips.append(BlipWindow(at, at + b.duration, b.factor))
@@ -198,6 +276,11 @@ def _apply_write(builder: _Builder, entry: JournalEntry) -> ChangeRecord | None:
         return builder.scale(at, int(params["replicas"]), "scaled by a write")
     if entry.operation == "set_memory_limit":
         return builder.set_limit(at, float(params["limit_mb"]))
+    if entry.operation == "revert_config":
+        previous = params.get("value")
+        return builder.revert_config(
+            at, str(params["setting"]), None if previous is None else str(previous)
+        )
     raise PermanentError(f"the sandbox journal holds an unknown operation {entry.operation!r}")
 
 
@@ -218,6 +301,8 @@ class _Builder:
         self.replica_steps = [(start, service.replicas)]
         self.faults: list[TimedFault] = []
         self.blips: list[BlipWindow] = []
+        self.config_changes: list[ConfigRecord] = []
+        self.cordoned: tuple[str, ...] = ()
 
     @property
     def template(self) -> Template:
@@ -231,6 +316,7 @@ class _Builder:
             revisions=tuple(self.revisions),
             faults=tuple(self.faults),
             blips=tuple(self.blips),
+            config_changes=tuple(self.config_changes),
         )
 
     def _hash(self, template: Template) -> str:
@@ -250,8 +336,25 @@ class _Builder:
         number = max(r.number for r in self.revisions) + 1
         self.revisions.append(RevisionRecord(number, template, at))
         index = len(self.generations)
-        self.generations.append(Generation(index, at, number, template, self._hash(template)))
+        self.generations.append(
+            Generation(index, at, number, template, self._hash(template), cordoned=self.cordoned)
+        )
         return number
+
+    def evict(self, at: float, node: str, cordoned: tuple[str, ...]) -> None:
+        """Cordon and drain `node`: the ReplicaSet replaces its pods there elsewhere."""
+        self.cordoned = cordoned
+        if self.service.kind is ServiceKind.EXTERNAL:
+            return
+        current = self.generations[-1]
+        replicas = self.replica_steps[-1][1]
+        if any(
+            place(self.scenario, self.service.name, current, s) == node for s in range(replicas)
+        ):
+            index = len(self.generations)
+            self.generations.append(
+                replace(current, index=index, at=at, reason="evicted", cordoned=cordoned)
+            )
 
     def deploy(
         self, at: float, version: str, commit: Commit | None, faults: tuple[Fault, ...]
@@ -267,6 +370,8 @@ class _Builder:
         )
 
     def configure(self, at: float, key: str, value: str, fault: Fault | None) -> ChangeRecord:
+        previous = dict(self.template.config).get(key)
+        self.config_changes.append(ConfigRecord(at, key, previous, value))
         config = (*((k, v) for k, v in self.template.config if k != key), (key, value))
         faults = tuple((k, f) for k, f in self.template.config_faults if k != key)
         if fault is not None:
@@ -333,6 +438,20 @@ class _Builder:
             number,
             None,
             "rollout restart",
+        )
+
+    def revert_config(self, at: float, key: str, previous: str | None) -> ChangeRecord:
+        if previous is not None:
+            return self.configure(at, key, previous, None)
+        self.config_changes.append(ConfigRecord(at, key, None, ""))
+        config = tuple((k, v) for k, v in self.template.config if k != key)
+        faults = tuple((k, f) for k, f in self.template.config_faults if k != key)
+        cause = f"config {key} unset"
+        template = replace(self.template, config=config, config_faults=faults, change_cause=cause)
+        number = self._rollout(at, template)
+        version = template.version
+        return ChangeRecord(
+            at, ChangeKind.CONFIG_CHANGE, self.service.name, version, version, number, None, cause
         )
 
     def set_limit(self, at: float, limit_mb: float) -> ChangeRecord:

@@ -8,9 +8,11 @@ database and its callers' alerts as one incident) comes later and replaces
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from medic.domain.model import Signal
 
-__all__ = ["group_key", "incident_title"]
+__all__ = ["all_resolved", "group_key", "incident_title"]
 
 _NO_NAMESPACE = "-"
 
@@ -35,3 +37,13 @@ def _one_line(text: str, limit: int = 80) -> str:
     # Alert names are untrusted text: keep the title to one bounded line.
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def all_resolved(signals: Iterable[Signal]) -> bool:
+    """Whether every alert among `signals` has resolved: for each alert (source and
+    fingerprint) the latest delivery, in the order given, says resolved. No signals,
+    or a watchdog finding (which never resolves), means not resolved."""
+    latest: dict[tuple[str, str], bool] = {}
+    for signal in signals:
+        latest[(str(signal.source), signal.fingerprint)] = signal.firing
+    return bool(latest) and not any(latest.values())

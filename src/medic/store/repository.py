@@ -12,7 +12,7 @@ list for an unknown incident; writes to an unknown incident raise NotFoundError.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import cast
@@ -122,6 +122,61 @@ class Store:
             raise ConflictError(f"signal {signal.dedup_key!r} conflicts but cannot be found")
         return existing, False
 
+    def record_signals(self, items: Sequence[tuple[Signal, str | None]]) -> list[tuple[str, bool]]:
+        """`record_signal` for many signals in one transaction and a few statements.
+
+        Returns (id, created) per item, in order. A signal twice in `items` is stored
+        once; the later one is reported as a redelivery of the first.
+        """
+        if not items:
+            return []
+        values = [rows.signal_row(_new_id(), signal, raw) for signal, raw in items]
+        table = cast(Table, SignalRow.__table__)
+        with self._write() as session:
+            connection = session.connection()
+            insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+            statement = insert(table).on_conflict_do_nothing().returning(table.c.id)
+            inserted = {row[0] for row in connection.execute(statement, values).all()}
+            missing = [str(v["dedup_key"]) for v in values if v["id"] not in inserted]
+            existing: dict[str, str] = {}
+            for chunk in _chunks(missing, 500):
+                query = select(SignalRow.dedup_key, SignalRow.id).where(
+                    SignalRow.dedup_key.in_(chunk)
+                )
+                existing.update({key: id_ for key, id_ in session.execute(query).all()})
+        results: list[tuple[str, bool]] = []
+        for v in values:
+            if v["id"] in inserted:
+                results.append((str(v["id"]), True))
+                continue
+            prior = existing.get(str(v["dedup_key"]))
+            if prior is None:  # only if the row vanished, which nothing does
+                raise ConflictError(f"signal {v['dedup_key']!r} conflicts but cannot be found")
+            results.append((prior, False))
+        return results
+
+    def attach_signals(self, links: Sequence[tuple[str, str, TimelineEntry, str]]) -> None:
+        """`attach_signal` plus `add_timeline` for many (incident id, signal id, entry,
+        key) in one transaction; links and keyed entries already present change nothing."""
+        if not links:
+            return
+        with self._write() as session:
+            wanted = {link[0] for link in links}
+            found = set(session.scalars(select(IncidentRow.id).where(IncidentRow.id.in_(wanted))))
+            if wanted - found:
+                raise NotFoundError(f"no incident {sorted(wanted - found)[0]!r}")
+            connection = session.connection()
+            insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+            for model, values in (
+                (
+                    IncidentSignalRow,
+                    [{"incident_id": i, "signal_id": s} for i, s, _, _ in links],
+                ),
+                (TimelineRow, [rows.timeline_row(i, e, k) for i, _, e, k in links]),
+            ):
+                statement = insert(cast(Table, model.__table__)).on_conflict_do_nothing()
+                connection.execute(statement, values)
+
     def record_rejected(self, source: str, reason: str, body: bytes, at: datetime) -> str:
         """Keep a webhook that could not be parsed (body cut to 64 KiB); returns its id."""
         rejected_id = _new_id()
@@ -226,6 +281,26 @@ class Store:
         )
         with self._read() as session:
             return session.scalar(query)
+
+    def incidents_of_signals(self, signal_ids: Collection[str]) -> dict[str, str]:
+        """`incident_of_signal` for many signals in one query: {signal id: incident id}."""
+        found: dict[str, str] = {}
+        ids = sorted(set(signal_ids))
+        with self._read() as session:
+            for chunk in _chunks(ids, 500):
+                query = (
+                    select(IncidentSignalRow.signal_id, IncidentSignalRow.incident_id)
+                    .where(IncidentSignalRow.signal_id.in_(chunk))
+                    .order_by(IncidentSignalRow.seq.desc())
+                )
+                # Newest first, so the first attachment is the one that stays.
+                found.update(
+                    {
+                        signal_id: incident_id
+                        for signal_id, incident_id in session.execute(query).all()
+                    }
+                )
+        return found
 
     # -- timeline -----------------------------------------------------------------------
 
@@ -387,6 +462,11 @@ def _incident_row(session: Session, incident_id: str) -> IncidentRow:
     if row is None:
         raise NotFoundError(f"no incident {incident_id!r}")
     return row
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def _insert_ignore(session: Session, model: type[Base], values: Mapping[str, object]) -> bool:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from medic.action import Policy
+from medic.domain import Diagnosis, Incident
 from medic.ports import (
     ChangeSource,
     Clock,
@@ -19,9 +21,18 @@ from medic.ports import (
     LogSource,
     MetricsSource,
 )
+from medic.ports.chatops import ChatOps
 from medic.store import Store
 
-__all__ = ["Deps", "deps", "install", "uninstall"]
+__all__ = ["Deps", "Refiner", "deps", "install", "uninstall"]
+
+
+class Refiner(Protocol):
+    """Refines a deterministic diagnosis (the LLM agent); must never raise."""
+
+    def __call__(self, diagnosis: Diagnosis, incident: Incident) -> tuple[Diagnosis, int]:
+        """The refined diagnosis and the LLM tokens spent on it."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -37,6 +48,9 @@ class Deps:
     policy: Policy
     logs: LogSource | None = None
     code: CodeHost | None = None
+    chatops: ChatOps | None = None
+    refiner: Refiner | None = None  # the optional LLM agent
+    base_url: str = "http://127.0.0.1:8700"
     approval_timeout_s: float = 3600.0
     verification_window_s: float = 600.0
     verification_poll_s: float = 30.0

@@ -1,9 +1,10 @@
 """The incident workflow: one durable run per incident, its id the incident's id.
 
-diagnose -> plan -> (policy) -> await approval -> execute -> verify -> long-term fix
--> document. Every call that touches the world or the store is a DBOS step, so a crash
-resumes after the last finished step; actions carry idempotency keys so a step cut
-short mid-action never acts twice.
+diagnose -> plan -> (every alert resolved? self-resolved) -> (policy) -> await approval
+(or every alert resolved meanwhile) -> execute -> verify -> long-term fix -> document.
+Every call that touches the world or the store is a DBOS step, so a crash resumes
+after the last finished step; actions carry idempotency keys so a step cut short
+mid-action never acts twice.
 """
 
 from __future__ import annotations
@@ -23,11 +24,12 @@ from medic.domain import (
 from medic.log import get_logger
 from medic.workflows import steps
 
-__all__ = ["APPROVAL_TOPIC", "incident_workflow"]
+__all__ = ["APPROVAL_TOPIC", "SELF_RESOLVED_REASON", "incident_workflow"]
 
 log = get_logger(__name__)
 
 APPROVAL_TOPIC = "approval"
+SELF_RESOLVED_REASON = "every alert resolved before medic acted"
 
 
 @DBOS.workflow()
@@ -35,11 +37,15 @@ def incident_workflow(incident_id: str) -> str:
     """Drive one incident to a terminal state; returns that state's value."""
     diagnosis = steps.diagnose(incident_id)
     plan = steps.make_plan(incident_id, diagnosis)
+    if steps.alerts_resolved(incident_id):
+        return _close(incident_id, IncidentState.SELF_RESOLVED, SELF_RESOLVED_REASON)
     if not plan.acts:
         return _close(incident_id, IncidentState.ESCALATED, _escalation_reason(diagnosis))
     if not steps.policy_allows(incident_id, plan.hash):
         return _close(incident_id, IncidentState.ESCALATED, "policy does not allow acting here")
     approval = _obtain_approval(incident_id, plan)
+    if approval.channel == steps.SELF_RESOLVED_CHANNEL:
+        return _close(incident_id, IncidentState.SELF_RESOLVED, SELF_RESOLVED_REASON)
     if approval.decision is ApprovalDecision.EXPIRED:
         return _close(incident_id, IncidentState.ESCALATED, "approval request expired")
     if approval.decision is ApprovalDecision.REJECTED:
@@ -68,9 +74,16 @@ def _obtain_approval(incident_id: str, plan: Plan) -> Approval:
     if auto is not None:
         return auto
     timeout = steps.request_approval(incident_id, plan.hash)
-    # The message only wakes us; the store holds the decision (recorded before sending).
-    DBOS.recv(APPROVAL_TOPIC, timeout_seconds=timeout)
-    return steps.read_decision(incident_id, plan.hash)
+    deadline = steps.approval_deadline(incident_id, timeout)
+    # A message only wakes us (a decision, or every alert resolved); the store holds
+    # what happened. A wake-up with nothing decided goes back to waiting until the
+    # deadline, which is when the request expires.
+    while True:
+        DBOS.recv(APPROVAL_TOPIC, timeout_seconds=timeout)
+        timeout = steps.seconds_left(incident_id, deadline)
+        decision = steps.read_decision(incident_id, plan.hash, timeout <= 0)
+        if decision is not None:
+            return decision
 
 
 def _close(incident_id: str, state: IncidentState, reason: str) -> str:

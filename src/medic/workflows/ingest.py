@@ -1,24 +1,38 @@
-"""Signals in, incidents out: store durably, group, and start one workflow per incident."""
+"""Signals in, incidents out: store durably, group, and start one workflow per incident.
+
+Webhook requests go through an `IngestQueue`: one writer thread stores the signals of
+every request waiting at that moment in one transaction (group commit), so the cost
+of a commit is shared by a whole burst instead of paid per alert, and a request is
+answered only once its alerts are committed. Workflows are started after that, and a
+start that fails (the workflow engine is down) leaves the incident OPEN: it is retried
+with the next batch and, at the latest, by `resume_orphans()` at the next start.
+"""
 
 from __future__ import annotations
 
+import queue
 import secrets
-from collections.abc import Sequence
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from dbos import DBOS, SetWorkflowID
 
-from medic.domain import Incident, IncidentState, Signal, TimelineEntry
+from medic.domain import Incident, IncidentState, MedicError, Signal, TimelineEntry
 from medic.log import get_logger
-from medic.signals.grouping import group_key, incident_title
+from medic.signals.grouping import all_resolved, group_key, incident_title
 from medic.store import Store
 from medic.workflows.context import deps
 
 __all__ = [
+    "RESOLVED_TOPIC",
+    "IngestQueue",
     "IngestResult",
     "ingest",
     "new_incident_id",
+    "notify_resolved",
     "resume_orphans",
     "start_incident_workflow",
 ]
@@ -26,8 +40,20 @@ __all__ = [
 log = get_logger(__name__)
 
 # A group that closed this recently absorbs new signals instead of reopening: a resolved
-# leak still shows its old climb in the watchdog's look-back window for a while.
+# leak still shows its old climb in the watchdog's look-back window for a while, and a
+# flapping alert must not open an incident per flap.
 REOPEN_COOLDOWN = timedelta(minutes=30)
+
+# The topic on which a waiting incident workflow hears that its alerts all resolved. It
+# is the approval topic: the workflow waits on one topic, and re-reads the store.
+RESOLVED_TOPIC = "approval"
+
+_OPEN_STATES = [state for state in IncidentState if not state.terminal]
+
+# States in which an incident has not acted yet, so its alerts resolving closes it.
+_BEFORE_ACTION = frozenset(
+    {IncidentState.OPEN, IncidentState.DIAGNOSING, IncidentState.AWAITING_APPROVAL}
+)
 
 
 @dataclass(frozen=True)
@@ -49,42 +75,75 @@ def ingest(signals: Sequence[Signal], raw: str | None, now: datetime) -> list[In
     incident opens one; resolved signals only join the record. The caller starts the
     workflows of new incidents (`start_incident_workflow`), after this returns.
     """
+    return _ingest_batch([(s, raw) for s in signals], now)
+
+
+def _ingest_batch(items: Sequence[tuple[Signal, str | None]], now: datetime) -> list[IngestResult]:
     store = deps().store
-    results = []
-    for signal in signals:
-        signal_id, created = store.record_signal(signal, raw)
+    recorded = store.record_signals(items)
+    groups = _Groups(store, now)
+    duplicates = store.incidents_of_signals([sid for sid, created in recorded if not created])
+    links: list[tuple[str, str, TimelineEntry, str]] = []
+    results: list[IngestResult] = []
+    for (signal, _), (signal_id, created) in zip(items, recorded, strict=True):
         if not created:
-            results.append(
-                IngestResult(signal_id, False, store.incident_of_signal(signal_id), False)
-            )
+            results.append(IngestResult(signal_id, False, duplicates.get(signal_id), False))
             continue
-        incident, is_new = _incident_for(store, signal, now)
+        incident, is_new = groups.incident_for(signal)
         if incident is not None:
-            store.attach_signal(incident.id, signal_id)
-            store.add_timeline(
-                incident.id,
-                TimelineEntry(
-                    at=now,
-                    kind="signal",
-                    message=f"{signal.source} {'firing' if signal.firing else 'resolved'}: "
-                    f"{signal.name}",
-                    actor=str(signal.source),
-                    data={"signal_id": signal_id, "service": signal.service},
-                ),
-                key=f"signal:{signal_id}",
-            )
+            entry = _entry(signal, signal_id, now)
+            links.append((incident.id, signal_id, entry, f"signal:{signal_id}"))
         results.append(IngestResult(signal_id, True, incident.id if incident else None, is_new))
+    store.attach_signals(links)
     return results
 
 
-def _incident_for(store: Store, signal: Signal, now: datetime) -> tuple[Incident | None, bool]:
-    key = group_key(signal)
-    open_incident = store.open_incident_for(key)
-    if open_incident is not None:
-        return open_incident, False
-    recent = _recently_closed(store, key, now)
-    if recent is not None or not signal.firing:
-        return recent, False
+class _Groups:
+    """Which incident each group key goes to, for one batch: the open incidents are read
+    once per batch (not once per alert), the recently closed ones only if needed."""
+
+    def __init__(self, store: Store, now: datetime) -> None:
+        self._store = store
+        self._now = now
+        self._open: dict[str, Incident] | None = None
+        self._recent: dict[str, Incident] | None = None
+
+    def incident_for(self, signal: Signal) -> tuple[Incident | None, bool]:
+        key = group_key(signal)
+        if self._open is None:
+            self._open = {}
+            # Newest first: the newest open incident of a group is the one it joins.
+            for incident in self._store.incidents_in(_OPEN_STATES):
+                self._open.setdefault(incident.group_key, incident)
+        if key in self._open:
+            return self._open[key], False
+        recent = self._recently_closed(key)
+        if recent is not None or not signal.firing:
+            return recent, False
+        incident = _open_incident(self._store, key, signal, self._now)
+        self._open[key] = incident
+        return incident, True
+
+    def _recently_closed(self, key: str) -> Incident | None:
+        if self._recent is None:
+            self._recent = {}
+            for incident in self._store.list_incidents(limit=50):
+                if incident.state.terminal and self._now - incident.updated_at < REOPEN_COOLDOWN:
+                    self._recent.setdefault(incident.group_key, incident)
+        return self._recent.get(key)
+
+
+def _entry(signal: Signal, signal_id: str, now: datetime) -> TimelineEntry:
+    return TimelineEntry(
+        at=now,
+        kind="signal",
+        message=f"{signal.source} {'firing' if signal.firing else 'resolved'}: {signal.name}",
+        actor=str(signal.source),
+        data={"signal_id": signal_id, "service": signal.service},
+    )
+
+
+def _open_incident(store: Store, key: str, signal: Signal, now: datetime) -> Incident:
     incident = store.create_incident(
         Incident(
             id=new_incident_id(now),
@@ -104,18 +163,7 @@ def _incident_for(store: Store, signal: Signal, now: datetime) -> tuple[Incident
         key="opened",
     )
     log.info("incident.opened", incident_id=incident.id, group_key=key)
-    return incident, True
-
-
-def _recently_closed(store: Store, key: str, now: datetime) -> Incident | None:
-    for incident in store.list_incidents(limit=50):
-        if (
-            incident.group_key == key
-            and incident.state.terminal
-            and now - incident.updated_at < REOPEN_COOLDOWN
-        ):
-            return incident
-    return None
+    return incident
 
 
 def start_incident_workflow(incident_id: str) -> None:
@@ -126,6 +174,36 @@ def start_incident_workflow(incident_id: str) -> None:
         DBOS.start_workflow(incident_workflow, incident_id)
 
 
+def notify_resolved(incident_ids: Sequence[str]) -> list[str]:
+    """Wake the workflow of each incident whose alerts have now all resolved before it
+    acted; it re-checks the store and closes as self-resolved. Returns those woken."""
+    store = deps().store
+    woken = []
+    for incident_id in incident_ids:
+        incident = store.get_incident(incident_id)
+        if incident.state not in _BEFORE_ACTION or not all_resolved(store.signals_of(incident_id)):
+            continue
+        store.add_timeline(
+            incident_id,
+            TimelineEntry(
+                at=deps().clock.now(),
+                kind="signal",
+                message="every alert of this incident has resolved",
+            ),
+            key="alerts-resolved",
+        )
+        if incident.state is IncidentState.OPEN:
+            continue  # no workflow waits yet; it checks before acting
+        DBOS.send(
+            incident_id,
+            {"resolved": True},
+            topic=RESOLVED_TOPIC,
+            idempotency_key=f"resolved:{incident_id}:{len(store.signals_of(incident_id))}",
+        )
+        woken.append(incident_id)
+    return woken
+
+
 def resume_orphans() -> int:
     """Start the workflow of any incident that was opened but whose start was lost."""
     started = 0
@@ -133,3 +211,100 @@ def resume_orphans() -> int:
         start_incident_workflow(incident.id)
         started += 1
     return started
+
+
+@dataclass
+class _Job:
+    signals: Sequence[Signal]
+    raw: str | None
+    future: Future[list[IngestResult]] = field(default_factory=Future)
+
+
+class IngestQueue:
+    """Group commit for webhook requests: `submit` returns a future resolved once the
+    request's signals are committed (or failed with the store's error)."""
+
+    def __init__(self, now: Callable[[], datetime], max_batch: int = 2000) -> None:
+        self._now = now
+        self._max_batch = max_batch
+        self._jobs: queue.Queue[_Job | None] = queue.Queue()
+        self._unstarted: set[str] = set()
+        self._thread = threading.Thread(target=self._run, name="medic-ingest", daemon=True)
+        self._thread.start()
+
+    def submit(self, signals: Sequence[Signal], raw: str | None) -> Future[list[IngestResult]]:
+        job = _Job(signals, raw)
+        self._jobs.put(job)
+        return job.future
+
+    def close(self) -> None:
+        self._jobs.put(None)
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while True:
+            first = self._jobs.get()
+            if first is None:
+                return
+            jobs: list[_Job] = []
+            size = 0
+            job: _Job | None = first
+            while job is not None:
+                # A request that gave up waiting (cancelled) is not stored: it got a 503.
+                if job.future.set_running_or_notify_cancel():
+                    jobs.append(job)
+                    size += len(job.signals)
+                if size >= self._max_batch:
+                    break
+                try:
+                    job = self._jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if job is None:
+                    self._jobs.put(None)  # finish this batch, then stop
+            if jobs:
+                self._process(jobs)
+
+    def _process(self, jobs: list[_Job]) -> None:
+        # The body as received is kept once, with its request's first alert, not once per
+        # alert: a storm of 100-alert notifications would otherwise store each 100 times.
+        items = [
+            (signal, job.raw if index == 0 else None)
+            for job in jobs
+            for index, signal in enumerate(job.signals)
+        ]
+        try:
+            results = _ingest_batch(items, self._now())
+        except MedicError as exc:
+            for job in jobs:
+                job.future.set_exception(exc)
+            return
+        offset = 0
+        for job in jobs:
+            job.future.set_result(results[offset : offset + len(job.signals)])
+            offset += len(job.signals)
+        # After the answers: the alerts are stored, the rest can be redone from the store.
+        self._unstarted.update(r.incident_id for r in results if r.new_incident and r.incident_id)
+        self._start_workflows()
+        resolved = {
+            r.incident_id
+            for (signal, _), r in zip(items, results, strict=True)
+            if r.created and r.incident_id and not signal.firing
+        }
+        if resolved:
+            self._notify(sorted(resolved))
+
+    def _start_workflows(self) -> None:
+        for incident_id in sorted(self._unstarted):
+            try:
+                start_incident_workflow(incident_id)
+            except Exception as exc:  # noqa: BLE001 - the engine's errors are not ours to list
+                log.warning("workflow.start_failed", incident_id=incident_id, error=str(exc))
+                return  # the engine is down: retry with the next batch or at restart
+            self._unstarted.discard(incident_id)
+
+    def _notify(self, incident_ids: list[str]) -> None:
+        try:
+            notify_resolved(incident_ids)
+        except Exception as exc:  # noqa: BLE001 - the workflow re-checks before acting
+            log.warning("incident.resolve_notice_failed", error=str(exc), incidents=incident_ids)

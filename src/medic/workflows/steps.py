@@ -7,6 +7,7 @@ that no finished step ran again.
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import ParamSpec, TypeVar
@@ -32,9 +33,13 @@ from medic.domain import (
 from medic.log import get_logger
 from medic.remediation import plan as build_plan
 from medic.scribe import render_postmortem
+from medic.signals.grouping import all_resolved
 from medic.workflows.context import deps
 
 __all__ = [
+    "SELF_RESOLVED_CHANNEL",
+    "alerts_resolved",
+    "approval_deadline",
     "auto_approval",
     "diagnose",
     "document",
@@ -45,6 +50,7 @@ __all__ = [
     "policy_allows",
     "read_decision",
     "request_approval",
+    "seconds_left",
     "verify",
 ]
 
@@ -54,6 +60,10 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 TRANSIENT_ATTEMPTS = 3
+
+# The channel of the decision recorded when every alert resolved before a human
+# decided: it takes the plan's one decision slot, so a later approval gets a 409.
+SELF_RESOLVED_CHANNEL = "self-resolved"
 
 
 def _step(fn: Callable[P, R]) -> Callable[P, R]:
@@ -181,13 +191,37 @@ def request_approval(incident_id: str, plan_hash: str) -> float:
 
 
 @_step
-def read_decision(incident_id: str, plan_hash: str) -> Approval:
-    """The decision recorded for this plan; none by now means the request expired."""
+def alerts_resolved(incident_id: str) -> bool:
+    """Whether every alert of the incident has resolved (watchdog findings never do)."""
+    return all_resolved(deps().store.signals_of(incident_id))
+
+
+@_step
+def approval_deadline(incident_id: str, timeout: float) -> float:
+    """When the approval request expires, in wall-clock seconds (recorded once)."""
+    return time.time() + timeout
+
+
+@_step
+def seconds_left(incident_id: str, deadline: float) -> float:
+    return max(0.0, deadline - time.time())
+
+
+@_step
+def read_decision(incident_id: str, plan_hash: str, expire: bool) -> Approval | None:
+    """The decision recorded for this plan; else, if every alert resolved meanwhile, a
+    self-resolved one; else, once `expire`, an expired one; else None (keep waiting)."""
     d = deps()
     for approval in d.store.approvals(incident_id):
         if approval.plan_hash == plan_hash:
             break
     else:
+        if all_resolved(d.store.signals_of(incident_id)):
+            channel, reason = SELF_RESOLVED_CHANNEL, "every alert resolved before a decision"
+        elif expire:
+            channel, reason = "timeout", f"no decision within {d.approval_timeout_s:.0f}s"
+        else:
+            return None
         approval = _record(
             Approval(
                 incident_id=incident_id,
@@ -195,8 +229,8 @@ def read_decision(incident_id: str, plan_hash: str) -> Approval:
                 decision=ApprovalDecision.EXPIRED,
                 actor="medic",
                 at=d.clock.now(),
-                channel="timeout",
-                reason=f"no decision within {d.approval_timeout_s:.0f}s",
+                channel=channel,
+                reason=reason,
             )
         )
     if approval.decision is not ApprovalDecision.EXPIRED:

@@ -1,0 +1,210 @@
+"""`medic bench ingest`: drive a real `medic serve` with concurrent webhook posts.
+
+A fresh server (SQLite in a temporary directory, watchdog off) receives `alerts`
+distinct generic alerts, `batch` per request, from `concurrency` connections, with a
+share of the requests sent twice (redeliveries) mixed in. Afterwards the store is read
+directly: every alert acknowledged must be there once (`lost`, `duplicated`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from medic.bench.report import Report
+from medic.domain.errors import PermanentError
+
+__all__ = ["IngestRun", "run_ingest"]
+
+START_TIMEOUT_SECONDS = 90.0
+REQUEST_TIMEOUT_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class IngestRun:
+    alerts: int = 5000
+    concurrency: int = 32
+    batch: int = 10
+    redelivery_share: float = 0.1
+    services: int = 5
+    seed: int = 7
+
+
+def run_ingest(run: IngestRun) -> Report:
+    with tempfile.TemporaryDirectory(prefix="medic-bench-ingest-") as tmp:
+        data_dir = Path(tmp)
+        port = _free_port()
+        server = _start_server(data_dir, port)
+        try:
+            token = json.loads((data_dir / "credentials.json").read_text())["webhooks"]["generic"]
+            outcome = asyncio.run(_drive(f"http://127.0.0.1:{port}", token, run))
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+        stored = _stored_fingerprints(data_dir / "medic.sqlite")
+    acked: set[str] = outcome["acked"]
+    lost = len(acked - set(stored))
+    duplicated = sum(1 for count in stored.values() if count > 1)
+    latencies = sorted(outcome["latencies"])
+    summary: dict[str, Any] = {
+        "alerts": len(acked),
+        "alerts_per_second": round(len(acked) / outcome["seconds"], 1) if acked else 0.0,
+        "lost": lost,
+        "duplicated": duplicated,
+        "p99_ack_ms": round(_quantile(latencies, 0.99) * 1000, 1) if latencies else None,
+    }
+    case: dict[str, Any] = {
+        "requests": outcome["requests"],
+        "redeliveries": outcome["redeliveries"],
+        "batch": run.batch,
+        "concurrency": run.concurrency,
+        "failed_requests": outcome["failed"],
+        "seconds": round(outcome["seconds"], 3),
+        "p50_ack_ms": round(_quantile(latencies, 0.5) * 1000, 1) if latencies else None,
+    }
+    return Report("ingest", [case], summary)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "MEDIC_DATA_DIR": str(data_dir),
+        "MEDIC_PORT": str(port),
+        "MEDIC_WATCHDOG__ENABLED": "false",
+        "MEDIC_LOG_LEVEL": "warning",
+        "MEDIC_LOG_FORMAT": "json",
+    }
+    for key in ("MEDIC_CONFIG", "MEDIC_DATABASE_URL", "MEDIC_HOST", "MEDIC_API_URL"):
+        env.pop(key, None)
+    log = (data_dir / "serve.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "medic", "serve"], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            tail = (data_dir / "serve.log").read_text(errors="replace")[-2000:]
+            raise PermanentError(f"medic serve exited with {process.returncode}:\n{tail}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    process.kill()
+    raise PermanentError(f"medic serve did not answer within {START_TIMEOUT_SECONDS:.0f}s")
+
+
+def _bodies(run: IngestRun) -> list[tuple[bytes, list[str]]]:
+    start = datetime.now(UTC) - timedelta(minutes=5)
+    bodies = []
+    for first in range(0, run.alerts, run.batch):
+        alerts = [
+            {
+                "name": f"BenchAlert{i}",
+                "service": f"bench-svc-{i % run.services}",
+                "namespace": "bench",
+                "severity": "warning",
+                "starts_at": (start + timedelta(milliseconds=i)).isoformat(),
+                "fingerprint": f"bench-{i}",
+                "labels": {"bench": "ingest"},
+                "summary": f"synthetic alert {i}",
+            }
+            for i in range(first, min(first + run.batch, run.alerts))
+        ]
+        body = json.dumps({"alerts": alerts}).encode()
+        bodies.append((body, [str(a["fingerprint"]) for a in alerts]))
+    return bodies
+
+
+async def _drive(url: str, token: str, run: IngestRun) -> dict[str, Any]:
+    rng = random.Random(run.seed)
+    bodies = _bodies(run)
+    redelivered = rng.sample(bodies, int(len(bodies) * run.redelivery_share))
+    plan = bodies + redelivered
+    rng.shuffle(plan)
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    limits = httpx.Limits(
+        max_connections=run.concurrency, max_keepalive_connections=run.concurrency
+    )
+    acked: set[str] = set()
+    latencies: list[float] = []
+    failed = 0
+    pending = iter(plan)
+
+    async with httpx.AsyncClient(
+        base_url=url, headers=headers, limits=limits, timeout=REQUEST_TIMEOUT_SECONDS
+    ) as client:
+
+        async def worker() -> None:
+            nonlocal failed
+            for body, fingerprints in pending:
+                began = time.perf_counter()
+                try:
+                    response = await client.post("/webhooks/generic", content=body)
+                except httpx.HTTPError:
+                    failed += 1
+                    continue
+                latencies.append(time.perf_counter() - began)
+                if response.status_code == 202:
+                    acked.update(fingerprints)
+                else:
+                    failed += 1
+
+        began = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(run.concurrency)))
+        seconds = time.perf_counter() - began
+    return {
+        "acked": acked,
+        "latencies": latencies,
+        "failed": failed,
+        "seconds": seconds,
+        "requests": len(plan),
+        "redeliveries": len(redelivered),
+    }
+
+
+def _stored_fingerprints(database: Path) -> Counter[str]:
+    connection = sqlite3.connect(database)
+    try:
+        rows = connection.execute(
+            "SELECT fingerprint, COUNT(*) FROM medic_signals "
+            "WHERE source = 'generic' AND firing GROUP BY fingerprint"
+        ).fetchall()
+    finally:
+        connection.close()
+    return Counter({fingerprint: count for fingerprint, count in rows})
+
+
+def _quantile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    index = min(len(values) - 1, max(0, round(q * (len(values) - 1))))
+    return values[index]

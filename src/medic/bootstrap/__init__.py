@@ -1,0 +1,190 @@
+"""The composition root: the one place that wires real or simulated adapters to the loop.
+
+`build(settings)` opens the store, picks what medic watches (the built-in sandbox
+unless integrations are configured: later issues add Prometheus, Kubernetes, ...),
+installs the workflows' dependencies and returns a `Medic`; `start()` launches the
+durable engine (resuming interrupted incidents) and the watchdog.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import uvicorn
+from fastapi import APIRouter, FastAPI
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from medic.action import Policy
+from medic.adapters.datadog import DatadogMetrics
+from medic.adapters.loki import LokiLogs
+from medic.adapters.slack import SlackChatOps
+from medic.api import ApiContext, create_app
+from medic.api.slack import slack_router
+from medic.bootstrap.llm import refiner as _refiner
+from medic.bootstrap.watched import Watched, datadog_metrics, loki_logs, watched
+from medic.credentials import Credentials, load_or_create
+from medic.domain import MedicError, PermanentError
+from medic.integrations import Integration
+from medic.log import get_logger
+from medic.ports.chatops import ChatOps
+from medic.sandbox import Sandbox
+from medic.settings import Settings
+from medic.store import Store
+from medic.workflows import runtime
+from medic.workflows.approvals import decide, redeliver_decisions
+from medic.workflows.context import Deps, install, uninstall
+from medic.workflows.ingest import resume_orphans
+from medic.workflows.watchdog import schedule_watchdog
+
+__all__ = ["Medic", "build", "integrations", "serve"]
+
+log = get_logger(__name__)
+
+
+@dataclass
+class Medic:
+    settings: Settings
+    store: Store
+    deps: Deps
+    credentials: Credentials
+    sandbox: Sandbox | None
+    world: Watched
+    routers: tuple[APIRouter, ...] = ()
+    started: bool = False
+
+    def start(self) -> None:
+        """Launch DBOS (interrupted incidents resume here) and the watchdog."""
+        runtime.launch(self.settings.effective_database_url)
+        self.started = True
+        orphans = resume_orphans()
+        woken = redeliver_decisions()
+        if self.settings.watchdog.enabled:
+            schedule_watchdog(self.settings.watchdog.interval_seconds)
+        log.info("medic.started", resumed_orphans=orphans, redelivered_decisions=woken)
+
+    def stop(self) -> None:
+        if self.started:
+            runtime.shutdown()
+            self.started = False
+        uninstall()
+        self.store.close()
+
+    def api(self) -> FastAPI:
+        return create_app(
+            ApiContext(
+                store=self.store,
+                credentials=self.credentials,
+                clock=self.deps.clock,
+                base_url=self.settings.effective_api_url,
+                routers=self.routers,
+            )
+        )
+
+
+def build(settings: Settings) -> Medic:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = Store(settings.effective_database_url)
+    store.migrate()
+    world = watched(settings)
+    deps = Deps(
+        store=store,
+        clock=world.clock,
+        metrics=world.metrics,
+        changes=world.changes,
+        cluster=world.cluster,
+        writer=world.writer,
+        logs=world.logs,
+        code=world.code,
+        namespace=world.namespace,
+        postmortem_dir=settings.postmortem_dir,
+        policy=Policy(
+            autonomy=settings.approval.autonomy,
+            auto_actions=frozenset(settings.approval.auto_actions),
+        ),
+        approval_timeout_s=settings.approval.timeout_seconds,
+        verification_window_s=settings.verification.window_seconds,
+        verification_poll_s=settings.verification.poll_seconds,
+    )
+    credentials = load_or_create(settings.credentials_path, settings.webhook_tokens, settings.users)
+    chatops, routers = _slack(settings, world)
+    deps = replace(
+        deps,
+        chatops=chatops,
+        refiner=_refiner(settings, world),
+        base_url=settings.effective_api_url,
+    )
+    install(deps)
+    return Medic(settings, store, deps, credentials, world.sandbox, world, routers)
+
+
+def _slack(settings: Settings, world: Watched) -> tuple[ChatOps | None, tuple[APIRouter, ...]]:
+    slack = settings.slack
+    if not (slack.bot_token and slack.signing_secret and slack.channel):
+        return None, ()
+    client = WebClient(token=slack.bot_token)
+    chatops = SlackChatOps(client, slack.channel, slack.users)
+    world.checks["slack"] = lambda: _slack_health(client)
+    router = slack_router(slack.signing_secret, slack.users, chatops, decide)
+    return chatops, (router,)
+
+
+def _slack_health(client: WebClient) -> str:
+    try:
+        answer = client.auth_test()
+    except SlackApiError as exc:
+        raise PermanentError(f"Slack refused the bot token: {exc.response['error']}") from exc
+    return f"Slack workspace {answer.get('team')} as {answer.get('user')}"
+
+
+def serve(settings: Settings) -> None:
+    """`medic serve`: the API, the workflows and the watchdog in one process."""
+    medic = build(settings)
+    try:
+        medic.start()
+        server = uvicorn.Server(
+            uvicorn.Config(
+                medic.api(),
+                host=settings.host,
+                port=settings.port,
+                log_config=None,
+                access_log=False,
+            )
+        )
+        log.info("medic.serving", url=settings.effective_api_url)
+        server.run()
+    finally:
+        medic.stop()
+
+
+def integrations(settings: Settings) -> list[Integration]:
+    """`medic doctor`'s checks: the store, what medic watches (the sandbox by default;
+    the cluster, metrics, logs and code host when configured), and Datadog or Loki
+    when configured but not (yet) in use."""
+    found = [Integration("store", lambda: _store_health(settings), "store")]
+    try:
+        world = watched(settings)
+    except MedicError as e:
+        error = e  # the configuration itself is what fails the check
+
+        def broken() -> str:
+            raise error
+
+        return [*found, Integration("configuration", broken)]
+    found += [Integration(name, check) for name, check in world.checks.items()]
+    if settings.datadog.api_key and "datadog" not in world.checks:
+        found.append(Integration("datadog", lambda: _closing(datadog_metrics(settings))))
+    if settings.loki.url and "loki" not in world.checks:
+        found.append(Integration("loki", lambda: _closing(loki_logs(settings))))
+    return found
+
+
+def _closing(adapter: DatadogMetrics | LokiLogs) -> str:
+    with adapter:
+        return adapter.health()
+
+
+def _store_health(settings: Settings) -> str:
+    with Store(settings.effective_database_url) as store:
+        store.ping()
+        return f"{store.url}: answers"

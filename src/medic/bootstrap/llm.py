@@ -1,0 +1,55 @@
+"""The optional LLM agent, built from settings; without a provider there is none."""
+
+from __future__ import annotations
+
+from medic.bootstrap.watched import Watched
+from medic.diagnosis.agent import AgentLimits, AgentTools, refine
+from medic.diagnosis.llm import build_model
+from medic.domain import Diagnosis, Incident
+from medic.log import get_logger
+from medic.settings import Settings
+from medic.workflows.context import Refiner
+
+__all__ = ["refiner"]
+
+log = get_logger(__name__)
+
+
+def refiner(settings: Settings, world: Watched) -> Refiner | None:
+    llm = settings.llm
+    if llm.provider is None:
+        return None
+    model = build_model(
+        llm.provider,
+        llm.model or "",
+        base_url=llm.base_url,
+        api_key=llm.api_key,
+        request_timeout_seconds=llm.timeout_seconds,
+    )
+    limits = AgentLimits(
+        requests=llm.max_requests,
+        total_tokens=llm.max_tokens,
+        timeout_seconds=llm.timeout_seconds,
+    )
+
+    def run(diagnosis: Diagnosis, incident: Incident) -> tuple[Diagnosis, int]:
+        namespace = incident.namespace or world.namespace
+        tools = AgentTools(
+            namespace=namespace,
+            metrics=world.metrics,
+            now=world.clock.now(),
+            changes=world.changes,
+            logs=world.logs,
+            services=tuple(s.name for s in world.cluster.services(namespace)),
+        )
+        outcome = refine(diagnosis, incident, tools, model, limits)
+        log.info(
+            "llm.refined",
+            incident_id=incident.id,
+            status=outcome.status.value,
+            reason=outcome.reason,
+            tokens=outcome.tokens,
+        )
+        return outcome.diagnosis, outcome.tokens
+
+    return run

@@ -1,0 +1,97 @@
+"""Building the LLM the diagnostic agent talks to, from plain configuration values.
+
+Supported: OpenAI, Anthropic, Ollama (through its OpenAI-compatible endpoint) and any
+OpenAI-compatible server (vLLM, LiteLLM, LM Studio, ...) given its base URL, all through
+Pydantic AI's providers. Nothing is contacted or downloaded here: a model object is a
+description of where requests will go; the first request happens when the agent runs.
+The provider SDKs are imported only when a model of theirs is built.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import httpx2
+from pydantic_ai.exceptions import UserError
+from pydantic_ai.models import Model
+from pydantic_ai.settings import ModelSettings
+
+from medic.domain.errors import InvalidInputError
+
+__all__ = ["DEFAULT_OLLAMA_BASE_URL", "LLMProvider", "build_model"]
+
+DEFAULT_OLLAMA_BASE_URL = "http://localhost:11434/v1"
+_DEFAULT_REQUEST_TIMEOUT_S = 30.0
+_DEFAULT_MAX_OUTPUT_TOKENS = 1500
+
+
+class LLMProvider(StrEnum):
+    OPENAI = "openai"
+    ANTHROPIC = "anthropic"
+    OLLAMA = "ollama"
+    OPENAI_COMPATIBLE = "openai-compatible"
+
+
+def build_model(
+    provider: str,
+    model: str,
+    *,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    request_timeout_seconds: float = _DEFAULT_REQUEST_TIMEOUT_S,
+    max_output_tokens: int = _DEFAULT_MAX_OUTPUT_TOKENS,
+    http_client: httpx2.AsyncClient | None = None,
+) -> Model:
+    """A Pydantic AI model for `provider` and `model`.
+
+    `api_key` None lets the provider SDK use its usual variable (OPENAI_API_KEY,
+    ANTHROPIC_API_KEY); a local Ollama or OpenAI-compatible server needs none.
+    `http_client` (the provider SDKs' httpx2 client) carries proxies, TLS settings, or
+    in tests a transport that answers in the vendor's wire format.
+    Raises InvalidInputError for an unknown provider, a missing model name, a missing
+    base URL (openai-compatible) or a missing API key.
+    """
+    try:
+        kind = LLMProvider(provider.strip().lower())
+    except ValueError as e:
+        choices = ", ".join(p.value for p in LLMProvider)
+        raise InvalidInputError(f"unknown LLM provider {provider!r}: use one of {choices}") from e
+    if not model.strip():
+        raise InvalidInputError(f"no model name given for the {kind.value} LLM provider")
+    settings = ModelSettings(timeout=request_timeout_seconds, max_tokens=max_output_tokens)
+    try:
+        return _build(kind, model.strip(), base_url, api_key, settings, http_client)
+    except UserError as e:  # pydantic-ai's "no API key" and similar configuration errors
+        raise InvalidInputError(f"cannot configure the {kind.value} LLM: {e}") from e
+
+
+def _build(
+    kind: LLMProvider,
+    model: str,
+    base_url: str | None,
+    api_key: str | None,
+    settings: ModelSettings,
+    http_client: httpx2.AsyncClient | None,
+) -> Model:
+    if kind is LLMProvider.ANTHROPIC:
+        from pydantic_ai.models.anthropic import AnthropicModel
+        from pydantic_ai.providers.anthropic import AnthropicProvider
+
+        anthropic = AnthropicProvider(api_key=api_key, base_url=base_url, http_client=http_client)
+        return AnthropicModel(model, provider=anthropic, settings=settings)
+    if kind is LLMProvider.OLLAMA:
+        from pydantic_ai.models.ollama import OllamaModel
+        from pydantic_ai.providers.ollama import OllamaProvider
+
+        provider = OllamaProvider(
+            base_url=base_url or DEFAULT_OLLAMA_BASE_URL, api_key=api_key, http_client=http_client
+        )
+        return OllamaModel(model, provider=provider, settings=settings)
+
+    from pydantic_ai.models.openai import OpenAIChatModel
+    from pydantic_ai.providers.openai import OpenAIProvider
+
+    if kind is LLMProvider.OPENAI_COMPATIBLE and not base_url:
+        raise InvalidInputError("an openai-compatible LLM needs a base_url (e.g. http://host/v1)")
+    openai = OpenAIProvider(base_url=base_url, api_key=api_key, http_client=http_client)
+    return OpenAIChatModel(model, provider=openai, settings=settings)

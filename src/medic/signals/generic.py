@@ -1,0 +1,116 @@
+"""medic's own alert format, for senders that have no integration of their own.
+
+Documented in the README ("Generic JSON alerts"). The body is one alert object, a
+list of them, or `{"alerts": [...]}`. Each alert:
+
+    name        required   what is wrong ("HighErrorRate")
+    status      optional   "firing" (default) or "resolved"
+    starts_at   required   RFC 3339 with a timezone, or Unix seconds
+    ends_at     optional   likewise
+    service, namespace     optional   where
+    severity    optional   "critical", "warning" (default), "info" (and common aliases)
+    fingerprint optional   the alert's identity; default: a hash of name, service,
+                           namespace and labels
+    labels, annotations    optional   string-to-string maps
+    summary     optional   one line for humans
+
+Unknown keys are ignored. Labels are normalised: `alertname`, `service` and
+`namespace` are added from the fields above unless the labels already carry them, so
+an alert without labels is accepted. Labels and annotations are untrusted text.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+
+from medic.domain.errors import InvalidInputError
+from medic.domain.model import Signal, SignalSource
+from medic.signals.payload import (
+    Parsed,
+    Problem,
+    describe,
+    label_fingerprint,
+    load_json,
+    severity_of,
+)
+
+__all__ = ["GenericAlert", "parse_generic"]
+
+
+class GenericAlert(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    name: str = Field(min_length=1, max_length=500)
+    status: Literal["firing", "resolved"] = "firing"
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime | None = None
+    service: str | None = Field(None, max_length=253)
+    namespace: str | None = Field(None, max_length=253)
+    severity: str = "warning"
+    fingerprint: str | None = Field(None, max_length=200)
+    labels: dict[str, str] = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(default_factory=dict)
+    summary: str = ""
+
+
+def parse_generic(body: bytes) -> Parsed:
+    """Signals of a generic body; alerts that fail validation are reported as problems.
+
+    Raises InvalidInputError if the body is not JSON or not an alert, a list of alerts,
+    or an object with an `alerts` list.
+    """
+    raw = load_json(body)
+    items, prefix = _items(raw)
+    signals: list[Signal] = []
+    problems: list[Problem] = []
+    for index, item in enumerate(items):
+        try:
+            alert = GenericAlert.model_validate(item)
+        except ValidationError as e:
+            problems.append(Problem(index, describe(e, prefix=f"{prefix}[{index}]")))
+            continue
+        signals.append(_to_signal(alert))
+    return Parsed(tuple(signals), tuple(problems))
+
+
+def _items(raw: object) -> tuple[list[object], str]:
+    if isinstance(raw, list):
+        return raw, ""
+    if isinstance(raw, dict):
+        if "alerts" in raw:
+            alerts = raw["alerts"]
+            if not isinstance(alerts, list):
+                raise InvalidInputError(f"alerts: must be a list, not {type(alerts).__name__}")
+            return alerts, "alerts"
+        return [raw], ""
+    raise InvalidInputError(
+        f'body must be an alert object, a list of alerts or {{"alerts": [...]}}, '
+        f"not {type(raw).__name__}"
+    )
+
+
+def _to_signal(alert: GenericAlert) -> Signal:
+    labels = dict(alert.labels)
+    labels.setdefault("alertname", alert.name)
+    if alert.service:
+        labels.setdefault("service", alert.service)
+    if alert.namespace:
+        labels.setdefault("namespace", alert.namespace)
+    firing = alert.status == "firing"
+    return Signal(
+        source=SignalSource.GENERIC,
+        fingerprint=alert.fingerprint or label_fingerprint(labels),
+        name=alert.name,
+        starts_at=alert.starts_at.astimezone(UTC),
+        service=alert.service or labels.get("service") or None,
+        namespace=alert.namespace or labels.get("namespace") or None,
+        severity=severity_of(alert.severity),
+        firing=firing,
+        ends_at=alert.ends_at.astimezone(UTC) if alert.ends_at else None,
+        summary=alert.summary or alert.annotations.get("summary") or alert.name,
+        labels=labels,
+        annotations=dict(alert.annotations),
+    )

@@ -1,0 +1,135 @@
+"""The Grafana unified-alerting webhook contact point (payload version "1") as `Signal`s.
+
+The wire format is Grafana's documented webhook body (receiver, status, orgId, alerts
+with labels, annotations, startsAt/endsAt, values, fingerprint, URLs; groupLabels,
+commonLabels, groupKey, truncatedAlerts and the deprecated title/state/message).
+Fields medic does not use, and fields Grafana adds later, are ignored. Labels and
+annotations are untrusted text: copied, never interpreted.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+
+from medic.domain.errors import InvalidInputError
+from medic.domain.model import Signal, SignalSource
+from medic.signals.alertmanager import SERVICE_LABELS
+from medic.signals.payload import (
+    Parsed,
+    Problem,
+    describe,
+    label_fingerprint,
+    load_json,
+    severity_of,
+)
+
+__all__ = ["GrafanaAlert", "GrafanaPayload", "parse_grafana"]
+
+SUPPORTED_VERSION = "1"
+_GO_ZERO_YEAR = 1
+
+
+class GrafanaAlert(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    status: Literal["firing", "resolved"]
+    labels: dict[str, str]
+    annotations: dict[str, str] = Field(default_factory=dict)
+    startsAt: AwareDatetime  # noqa: N815 - the wire name
+    endsAt: AwareDatetime | None = None  # noqa: N815
+    values: dict[str, float | None] | None = None
+    valueString: str = ""  # noqa: N815
+    generatorURL: str = ""  # noqa: N815
+    fingerprint: str = ""
+    silenceURL: str = ""  # noqa: N815
+    dashboardURL: str = ""  # noqa: N815
+    panelURL: str = ""  # noqa: N815
+
+
+class GrafanaPayload(BaseModel):
+    """The envelope; alerts are validated one by one so one bad alert spares the rest."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    status: Literal["firing", "resolved"]
+    alerts: list[object]
+    receiver: str = ""
+    orgId: int = 0  # noqa: N815
+    groupLabels: dict[str, str] = Field(default_factory=dict)  # noqa: N815
+    commonLabels: dict[str, str] = Field(default_factory=dict)  # noqa: N815
+    commonAnnotations: dict[str, str] = Field(default_factory=dict)  # noqa: N815
+    externalURL: str = ""  # noqa: N815
+    version: str = SUPPORTED_VERSION
+    groupKey: str = ""  # noqa: N815
+    truncatedAlerts: int = 0  # noqa: N815
+    title: str = ""
+    state: str = ""
+    message: str = ""
+
+
+def parse_grafana(body: bytes) -> Parsed:
+    """Signals of a Grafana webhook body; bad alerts are reported as problems.
+
+    Raises InvalidInputError when the body as a whole is unusable: not JSON, not an
+    object, an unsupported version, or a malformed envelope.
+    """
+    raw = load_json(body)
+    if not isinstance(raw, dict):
+        raise InvalidInputError(f"body must be a JSON object, not {type(raw).__name__}")
+    version = raw.get("version")
+    if version is not None and str(version) != SUPPORTED_VERSION:
+        raise InvalidInputError(
+            f"version '{version}' is not supported (expected '{SUPPORTED_VERSION}')"
+        )
+    try:
+        payload = GrafanaPayload.model_validate(raw)
+    except ValidationError as e:
+        raise InvalidInputError(describe(e)) from e
+    signals: list[Signal] = []
+    problems: list[Problem] = []
+    for index, item in enumerate(payload.alerts):
+        try:
+            alert = GrafanaAlert.model_validate(item)
+        except ValidationError as e:
+            problems.append(Problem(index, describe(e, prefix=f"alerts[{index}]")))
+            continue
+        signals.append(_to_signal(alert))
+    return Parsed(tuple(signals), tuple(problems))
+
+
+def _to_signal(alert: GrafanaAlert) -> Signal:
+    labels = alert.labels
+    annotations = dict(alert.annotations)
+    if alert.valueString:
+        annotations.setdefault("value_string", alert.valueString)
+    if alert.values:
+        annotations.setdefault(
+            "values", ", ".join(f"{k}={v:g}" for k, v in alert.values.items() if v is not None)
+        )
+    for key, url in (("generator_url", alert.generatorURL), ("silence_url", alert.silenceURL)):
+        if url:
+            annotations.setdefault(key, url)
+    name = labels.get("alertname", "") or "unnamed alert"
+    return Signal(
+        source=SignalSource.GRAFANA,
+        fingerprint=alert.fingerprint or label_fingerprint(labels),
+        name=name,
+        starts_at=alert.startsAt.astimezone(UTC),
+        service=next((labels[k] for k in SERVICE_LABELS if labels.get(k)), None),
+        namespace=labels.get("namespace") or None,
+        severity=severity_of(labels.get("severity", "")),
+        firing=alert.status == "firing",
+        ends_at=_ends_at(alert.endsAt),
+        summary=annotations.get("summary") or annotations.get("description") or name,
+        labels=dict(labels),
+        annotations=annotations,
+    )
+
+
+def _ends_at(value: datetime | None) -> datetime | None:
+    if value is None or value.year == _GO_ZERO_YEAR:
+        return None
+    return value.astimezone(UTC)
