@@ -169,6 +169,9 @@ class Settings(BaseSettings):
         default_factory=dict, description="user name -> bearer token (approvers)"
     )
     token: str | None = Field(None, description="the CLI's bearer token for the API")
+    policy_file: Path | None = Field(
+        None, description="policy YAML (docs/policy.md); default: approval.* everywhere"
+    )
     log_format: Literal["console", "json"] = "console"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     sandbox: SandboxSettings = SandboxSettings()

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 
 from medic.diagnosis import diagnose
-from medic.domain.cluster import MetricName
+from medic.domain.cluster import ClusterEvent, MetricName
 from medic.domain.errors import PermanentError, TransientError
 from medic.domain.model import Diagnosis, RootCauseCategory
 from tests.diagnosis.fakes import INJECTION, SeedWorld, seed_world
@@ -68,7 +68,11 @@ def test_the_healthy_catalog_deploy_is_rejected_with_a_reason() -> None:
 
 def test_the_slow_gateway_is_named_a_symptom_not_a_cause() -> None:
     diagnosis = _diagnose(seed_world())
-    assert all(h.root_cause.service != "api-gateway" for h in diagnosis.hypotheses)
+    assert diagnosis.hypotheses[0].root_cause.service == "auth-service"
+    gateway = [h for h in diagnosis.hypotheses if h.root_cause.service == "api-gateway"]
+    # Kept (a human may want to see it) but far below, and rejected with a reason.
+    assert all(h.score < diagnosis.hypotheses[0].score / 2 for h in gateway)
+    assert any(r.startswith("api-gateway is not the cause") for r in diagnosis.rejected)
 
 
 def test_without_a_deploy_the_leak_is_resource_exhaustion() -> None:
@@ -193,3 +197,53 @@ def test_a_deviation_of_two_minutes_is_not_conclusive() -> None:
     assert diagnosis.top is not None and diagnosis.top.fault == "latency_regression"
     assert not diagnosis.conclusive
     assert "may still pass by itself" in diagnosis.summary
+
+
+def test_sources_that_are_not_configured_are_said_but_do_not_lower_the_confidence() -> None:
+    world = seed_world()
+    diagnosis = _diagnose(world)
+    assert "no Kubernetes events: no event source configured" in diagnosis.missing
+
+    class BrokenEvents:
+        def events(self, namespace: str, start: datetime, end: datetime) -> list[ClusterEvent]:
+            raise TransientError("apiserver timed out")
+
+    broken = diagnose(
+        world.incident(),
+        [world.signal()],
+        world.metrics,
+        world.changes,
+        world.cluster,
+        world.logs,
+        world.now,
+        events=BrokenEvents(),
+    )
+    assert "no Kubernetes events: apiserver timed out" in broken.missing
+    assert broken.confidence < diagnosis.confidence
+    assert broken.top is not None and broken.top.root_cause.change == "v1.2.1"
+
+
+def test_oom_kill_events_are_cited_as_evidence_of_the_leak() -> None:
+    world = seed_world()
+
+    class Events:
+        def events(self, namespace: str, start: datetime, end: datetime) -> list[ClusterEvent]:
+            at = world.now - timedelta(minutes=3)
+            return [ClusterEvent(at, "OOMKilled", "Pod/auth-service-7d9f8b6c4-x2k9p", INJECTION)]
+
+    diagnosis = diagnose(
+        world.incident(),
+        [world.signal()],
+        world.metrics,
+        world.changes,
+        world.cluster,
+        world.logs,
+        world.now,
+        events=Events(),
+    )
+    top = diagnosis.top
+    assert top is not None
+    cited = [e for e in diagnosis.evidence if e.id in top.evidence_ids and e.source == "events"]
+    assert cited and cited[0].data["oom"] == 1
+    assert "oom x1" in top.explanation
+    assert INJECTION not in diagnosis.summary + top.explanation

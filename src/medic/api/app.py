@@ -36,7 +36,7 @@ def context(request: Request) -> ApiContext:
 
 
 def create_app(ctx: ApiContext) -> FastAPI:
-    from medic.api import incidents, webhooks
+    from medic.api import control, incidents, webhooks
 
     # Swagger UI and ReDoc from the installed package, never from a CDN: works offline.
     app = FastAPIOffline(
@@ -49,6 +49,7 @@ def create_app(ctx: ApiContext) -> FastAPI:
     install_error_handlers(app)
     app.include_router(webhooks.router)
     app.include_router(incidents.router)
+    app.include_router(control.router)
     app.include_router(web_router(WebContext(store=ctx.store, credentials=ctx.credentials)))
     for router in ctx.routers:
         app.include_router(router)

@@ -150,37 +150,38 @@ async def _drive(url: str, token: str, run: IngestRun) -> dict[str, Any]:
     redelivered = rng.sample(bodies, int(len(bodies) * run.redelivery_share))
     plan = bodies + redelivered
     rng.shuffle(plan)
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    limits = httpx.Limits(
-        max_connections=run.concurrency, max_keepalive_connections=run.concurrency
-    )
+    host, _, port = url.removeprefix("http://").partition(":")
     acked: set[str] = set()
     latencies: list[float] = []
     failed = 0
     pending = iter(plan)
 
-    async with httpx.AsyncClient(
-        base_url=url, headers=headers, limits=limits, timeout=REQUEST_TIMEOUT_SECONDS
-    ) as client:
-
-        async def worker() -> None:
-            nonlocal failed
+    async def worker() -> None:
+        nonlocal failed
+        connection = await _Connection.open(host, int(port), token)
+        try:
             for body, fingerprints in pending:
                 began = time.perf_counter()
                 try:
-                    response = await client.post("/webhooks/generic", content=body)
-                except httpx.HTTPError:
+                    status = await asyncio.wait_for(
+                        connection.post("/webhooks/generic", body), REQUEST_TIMEOUT_SECONDS
+                    )
+                except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError):
                     failed += 1
+                    connection.close()
+                    connection = await _Connection.open(host, int(port), token)
                     continue
                 latencies.append(time.perf_counter() - began)
-                if response.status_code == 202:
+                if status == 202:
                     acked.update(fingerprints)
                 else:
                     failed += 1
+        finally:
+            connection.close()
 
-        began = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(run.concurrency)))
-        seconds = time.perf_counter() - began
+    began = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(run.concurrency)))
+    seconds = time.perf_counter() - began
     return {
         "acked": acked,
         "latencies": latencies,
@@ -189,6 +190,58 @@ async def _drive(url: str, token: str, run: IngestRun) -> dict[str, Any]:
         "requests": len(plan),
         "redeliveries": len(redelivered),
     }
+
+
+class _Connection:
+    """A minimal keep-alive HTTP/1.1 client on asyncio streams.
+
+    The load generator shares the machine with the server it measures; a full client
+    (httpx spends milliseconds of CPU per request) would measure itself instead.
+    """
+
+    def __init__(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, head: bytes
+    ) -> None:
+        self._reader = reader
+        self._writer = writer
+        self._head = head
+
+    @classmethod
+    async def open(cls, host: str, port: int, token: str) -> _Connection:
+        reader, writer = await asyncio.open_connection(host, port)
+        head = (
+            f"Host: {host}:{port}\r\nAuthorization: Bearer {token}\r\n"
+            "Content-Type: application/json\r\n"
+        ).encode()
+        return cls(reader, writer, head)
+
+    async def post(self, path: str, body: bytes) -> int:
+        self._writer.write(
+            b"POST "
+            + path.encode()
+            + b" HTTP/1.1\r\n"
+            + self._head
+            + b"Content-Length: "
+            + str(len(body)).encode()
+            + b"\r\n\r\n"
+            + body
+        )
+        await self._writer.drain()
+        status_line = await self._reader.readuntil(b"\r\n")
+        status = int(status_line.split(b" ", 2)[1])
+        length = 0
+        while True:
+            line = await self._reader.readuntil(b"\r\n")
+            if line == b"\r\n":
+                break
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value.strip())
+        await self._reader.readexactly(length)
+        return status
+
+    def close(self) -> None:
+        self._writer.close()
 
 
 def _stored_fingerprints(database: Path) -> Counter[str]:

@@ -16,6 +16,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from medic.action import Policy
+from medic.action.policy_file import load_policy_document
 from medic.adapters.datadog import DatadogMetrics
 from medic.adapters.loki import LokiLogs
 from medic.adapters.slack import SlackChatOps
@@ -98,10 +99,7 @@ def build(settings: Settings) -> Medic:
         code=world.code,
         namespace=world.namespace,
         postmortem_dir=settings.postmortem_dir,
-        policy=Policy(
-            autonomy=settings.approval.autonomy,
-            auto_actions=frozenset(settings.approval.auto_actions),
-        ),
+        policy=_policy(settings),
         approval_timeout_s=settings.approval.timeout_seconds,
         verification_window_s=settings.verification.window_seconds,
         verification_poll_s=settings.verification.poll_seconds,
@@ -116,6 +114,15 @@ def build(settings: Settings) -> Medic:
     )
     install(deps)
     return Medic(settings, store, deps, credentials, world.sandbox, world, routers)
+
+
+def _policy(settings: Settings) -> Policy:
+    autonomy = settings.approval.autonomy
+    auto_actions = frozenset(settings.approval.auto_actions)
+    if settings.policy_file is None:
+        return Policy(autonomy=autonomy, auto_actions=auto_actions)
+    document = load_policy_document(settings.policy_file)
+    return Policy.from_document(document, autonomy, auto_actions)
 
 
 def _slack(settings: Settings, world: Watched) -> tuple[ChatOps | None, tuple[APIRouter, ...]]:

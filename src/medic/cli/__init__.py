@@ -14,6 +14,7 @@ from rich.console import Console
 import medic
 from medic.cli.bench import bench_app
 from medic.cli.client import ApiClient
+from medic.cli.control import register as register_control
 from medic.cli.doctor import register as register_doctor
 from medic.cli.render import incident_panel, incidents_table
 from medic.cli.sandbox import sandbox_app
@@ -35,6 +36,7 @@ app.add_typer(incidents_app, name="incidents")
 app.add_typer(bench_app, name="bench")
 app.add_typer(sandbox_app, name="sandbox")
 register_doctor(app)
+register_control(app)
 
 console = Console()
 errors = Console(stderr=True)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import cast
 
 from medic.diagnosis.anomaly import ANOMALY_Z, ServiceAnomaly, analyse_series, rank_services
+from medic.diagnosis.baro import SecondOpinion, second_opinion
 from medic.diagnosis.budget import DEFAULT_BUDGET_S
 from medic.diagnosis.correlation import correlate
 from medic.diagnosis.evidence import EvidenceBook, gather_changes, gather_topology
@@ -30,6 +31,8 @@ LOOKBACK_BEFORE_ONSET = timedelta(hours=2)
 # Below this confidence the diagnosis says "inconclusive" and asks for a human.
 CONCLUSIVE_AT = 0.6
 _MISSING_PENALTY = 0.05
+# The robust ranking's first choice is a service no hypothesis blames or explains.
+_CONTRADICTION_PENALTY = 0.1
 _MAX_HYPOTHESES = 5
 # Whose logs are read: the strongest suspects (plus the incident's service).
 _MAX_LOG_SERVICES = 6
@@ -85,8 +88,10 @@ def diagnose(
         onset,
         budget_s,
     )
+    opinion = second_opinion(book)
     candidates, victims = build_candidates(ranked, culprits, book, incident.service)
     rejected.extend(victims)
+    agrees = _weigh_opinion(candidates, opinion)
     hypotheses = [to_hypothesis(c) for c in candidates]
     rejected.extend(_runners_up(hypotheses))
     if not hypotheses:
@@ -96,12 +101,28 @@ def diagnose(
             f"no metric of {where} or its neighbours moved more than {ANOMALY_Z:g} robust "
             "sigmas from its baseline, and no log, event or node points at a cause",
             tuple(book.evidence),
-            tuple(book.missing),
+            (*book.missing, *book.unseen),
             rejected=tuple(rejected),
         )
-    return _conclude(
-        incident, hypotheses, book, _onset_of(candidates[0], anomalies, onset), tuple(rejected)
-    )
+    top_onset = _onset_of(candidates[0], anomalies, onset)
+    return _conclude(incident, hypotheses, book, top_onset, tuple(rejected), agrees)
+
+
+def _weigh_opinion(candidates: Sequence[Candidate], opinion: SecondOpinion | None) -> bool:
+    """Note the robust ranking in the top explanation; False when it contradicts it.
+
+    It contradicts when its first choice is neither a hypothesis nor explained by one
+    (a victim of the top is explained).
+    """
+    if opinion is None or not candidates:
+        return True
+    top = candidates[0]
+    rank = opinion.rank_of(top.service)
+    if rank is not None and opinion.first is not None:
+        top.parts.append(f"the robust statistical ranking puts {top.service} at #{rank}")
+        top.evidence_ids.append(opinion.evidence_id)
+    first = opinion.first
+    return first is None or any(c.service == first for c in candidates)
 
 
 def _pod_metrics(metrics: MetricsSource) -> PodMetricsSource | None:
@@ -202,6 +223,7 @@ def _conclude(
     book: EvidenceBook,
     onset: datetime,
     rejected: tuple[str, ...],
+    agrees: bool = True,
 ) -> Diagnosis:
     top = hypotheses[0]
     # The runner-up is the best *other* explanation: hypotheses resting on the same
@@ -209,6 +231,8 @@ def _conclude(
     rivals = [h for h in hypotheses[1:] if h.evidence_ids[:1] != top.evidence_ids[:1]]
     margin = 1.0 - (rivals[0].score / top.score if rivals and top.score else 0.0)
     penalty = min(0.3, _MISSING_PENALTY * len(book.missing))
+    if not agrees:
+        penalty += _CONTRADICTION_PENALTY
     confidence = round(
         min(_MAX_CONFIDENCE, max(0.0, top.score * (0.7 + 0.3 * margin) - penalty)), 3
     )
@@ -234,7 +258,7 @@ def _conclude(
         summary=summary,
         evidence=tuple(book.evidence),
         onset=onset,
-        missing=tuple(book.missing),
+        missing=(*book.missing, *book.unseen),
         rejected=rejected,
     )
 

@@ -74,7 +74,9 @@ class EvidenceBook:
     nodes: list[NodeSuspect] = field(default_factory=list)
     node_ids: dict[str, str] = field(default_factory=dict)
     evidence: list[Evidence] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # sources that failed or timed out
+    # Optional sources that are not configured: said, but not held against the diagnosis.
+    unseen: list[str] = field(default_factory=list)
 
     def kind_of(self, service: str) -> ServiceKind | None:
         info = self.services.get(service)

@@ -165,7 +165,7 @@ def gather_events(
 ) -> None:
     """Telling Kubernetes events (OOMKilled, BackOff, Unhealthy, ...) per service."""
     if events is None:
-        book.missing.append("no Kubernetes events: no event source configured")
+        book.unseen.append("no Kubernetes events: no event source configured")
         return
     start = max(book.start, onset - _EVENTS_BEFORE_ONSET)
     query = partial(events.events, book.namespace, start, book.end)
@@ -195,7 +195,7 @@ def gather_nodes(
 ) -> None:
     """Per-pod p99 latency grouped by node: is one node slowing its pods down?"""
     if pods is None:
-        book.missing.append("no per-pod metrics: node pressure could not be checked")
+        book.unseen.append("no per-pod metrics: node pressure could not be checked")
         return
     spread = [s for s in services if (i := book.services.get(s)) and len(i.nodes) > 1]
     spread = spread[:_MAX_NODE_SERVICES]

@@ -67,6 +67,9 @@ def build_candidates(
     for a in ranked:
         if a.victim_of is None or a.service not in anomalies:
             continue
+        root = _root_of(cands, a.victim_of)
+        if root is None or root == a.service:
+            continue  # what it calls is itself explained by this very service
         # A fresh change of its own keeps a service a suspect, unless what it calls
         # fails hard (refused, TLS) on its own: a release does not make that happen.
         if a.service not in culprits or _hard_failure(cands, a.victim_of):
@@ -78,6 +81,19 @@ def build_candidates(
             )
     ordered = sorted(cands.values(), key=lambda c: (-c.score, -c.raw, c.service))
     return ordered, rejected
+
+
+def _root_of(cands: Mapping[str, Candidate], service: str) -> str | None:
+    """Where the chain of "a symptom of" from `service` ends (None: a cycle)."""
+    seen: set[str] = set()
+    current = service
+    while current not in seen:
+        seen.add(current)
+        cand = cands.get(current)
+        if cand is None or cand.victim_of is None:
+            return current
+        current = cand.victim_of
+    return None
 
 
 def _hard_failure(cands: Mapping[str, Candidate], service: str) -> bool:

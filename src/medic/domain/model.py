@@ -302,6 +302,7 @@ class ApprovalDecision(StrEnum):
     APPROVED = "approved"
     REJECTED = "rejected"
     EXPIRED = "expired"
+    PENDING = "pending"  # the first of two approvals a high-risk plan needs
 
 
 @dataclass(frozen=True)

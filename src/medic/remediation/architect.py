@@ -372,8 +372,7 @@ def _cordon(
         ActionKind.ESCALATE,
         node,
         service.namespace,
-        f"find out what is starving node {node} (noisy neighbour, hardware) before "
-        "uncordoning it",
+        f"find out what is starving node {node} (noisy neighbour, hardware) before uncordoning it",
     )
     return Plan(
         incident_id=diagnosis.incident_id,

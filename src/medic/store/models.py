@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import ForeignKey, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from medic.store.codec import JSONValue
@@ -23,7 +23,10 @@ from medic.store.columns import JSONText, SeqInteger, UTCDateTime
 
 __all__ = [
     "ApprovalRow",
+    "AuditHeadRow",
+    "AuditRow",
     "Base",
+    "ControlRow",
     "DiagnosisRow",
     "ExecutionRow",
     "IncidentRow",
@@ -181,3 +184,45 @@ class PostmortemRow(Base):
     seq: Mapped[int] = mapped_column(SeqInteger, primary_key=True, autoincrement=True)
     incident_id: Mapped[str] = mapped_column(String(64), ForeignKey(_INCIDENT_FK), index=True)
     body: Mapped[JSONValue] = mapped_column(JSONText, nullable=False)
+
+
+class AuditRow(Base):
+    """One entry of the hash-chained audit log. `seq` is given by the appender (the
+    head's seq + 1), never by the database, so that the chain has no gaps."""
+
+    __tablename__ = "medic_audit"
+
+    seq: Mapped[int] = mapped_column(SeqInteger, primary_key=True, autoincrement=False)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(32))
+    outcome: Mapped[str] = mapped_column(Text)
+    incident_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    plan_hash: Mapped[str | None] = mapped_column(String(64))
+    data: Mapped[JSONValue] = mapped_column(JSONText, nullable=False)
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditHeadRow(Base):
+    """The audit chain's last entry (one row, id 1): appenders lock it to take turns,
+    and verification compares it with the log so that a cut-off tail is noticed."""
+
+    __tablename__ = "medic_audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class ControlRow(Base):
+    """Switches every `medic serve` process reads: the kill switch (`name` "pause")."""
+
+    __tablename__ = "medic_control"
+
+    seq: Mapped[int] = mapped_column(SeqInteger, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    active: Mapped[bool]
+    reason: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime]

@@ -35,7 +35,9 @@ from medic.domain.model import (
     Verification,
 )
 from medic.store import rows
+from medic.store.audit import AuditLog
 from medic.store.codec import decode, encode
+from medic.store.control import Control
 from medic.store.engine import WRITE, make_engine, parse_url, redact, translate_errors
 from medic.store.migrate import upgrade
 from medic.store.models import (
@@ -79,6 +81,8 @@ class Store:
         self._url = parse_url(url)
         with translate_errors(self._url):
             self._engine = make_engine(self._url)
+        self.audit = AuditLog(self._read, self._write)  # append-only, hash-chained
+        self.control = Control(self._read, self._write)  # the kill switch
 
     @property
     def url(self) -> str:
@@ -122,15 +126,27 @@ class Store:
             raise ConflictError(f"signal {signal.dedup_key!r} conflicts but cannot be found")
         return existing, False
 
-    def record_signals(self, items: Sequence[tuple[Signal, str | None]]) -> list[tuple[str, bool]]:
+    def record_signals(
+        self,
+        items: Sequence[tuple[Signal, str | None]],
+        links: Sequence[tuple[str, str, TimelineEntry, str] | None] | None = None,
+        ids: Sequence[str] | None = None,
+    ) -> list[tuple[str, bool]]:
         """`record_signal` for many signals in one transaction and a few statements.
 
         Returns (id, created) per item, in order. A signal twice in `items` is stored
-        once; the later one is reported as a redelivery of the first.
+        once; the later one is reported as a redelivery of the first. With `links`
+        (per item: incident id, signal id, timeline entry, key), each signal stored now
+        is also attached to its incident in the same transaction (one commit for all);
+        `ids` are then the ids to store the signals under (the links name them).
         """
         if not items:
             return []
-        values = [rows.signal_row(_new_id(), signal, raw) for signal, raw in items]
+        new_ids = list(ids) if ids is not None else [_new_id() for _ in items]
+        values = [
+            rows.signal_row(signal_id, signal, raw)
+            for signal_id, (signal, raw) in zip(new_ids, items, strict=True)
+        ]
         table = cast(Table, SignalRow.__table__)
         with self._write() as session:
             connection = session.connection()
@@ -144,6 +160,9 @@ class Store:
                     SignalRow.dedup_key.in_(chunk)
                 )
                 existing.update({key: id_ for key, id_ in session.execute(query).all()})
+            if links is not None:
+                kept = [link for link in links if link is not None and link[1] in inserted]
+                _attach(session, kept)
         results: list[tuple[str, bool]] = []
         for v in values:
             if v["id"] in inserted:
@@ -155,27 +174,24 @@ class Store:
             results.append((prior, False))
         return results
 
+    def signal_ids(self, dedup_keys: Collection[str]) -> dict[str, str]:
+        """{dedup key: signal id} of the signals already stored among `dedup_keys`."""
+        found: dict[str, str] = {}
+        with self._read() as session:
+            for chunk in _chunks(sorted(set(dedup_keys)), 500):
+                query = select(SignalRow.dedup_key, SignalRow.id).where(
+                    SignalRow.dedup_key.in_(chunk)
+                )
+                found.update({key: id_ for key, id_ in session.execute(query).all()})
+        return found
+
     def attach_signals(self, links: Sequence[tuple[str, str, TimelineEntry, str]]) -> None:
         """`attach_signal` plus `add_timeline` for many (incident id, signal id, entry,
         key) in one transaction; links and keyed entries already present change nothing."""
         if not links:
             return
         with self._write() as session:
-            wanted = {link[0] for link in links}
-            found = set(session.scalars(select(IncidentRow.id).where(IncidentRow.id.in_(wanted))))
-            if wanted - found:
-                raise NotFoundError(f"no incident {sorted(wanted - found)[0]!r}")
-            connection = session.connection()
-            insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-            for model, values in (
-                (
-                    IncidentSignalRow,
-                    [{"incident_id": i, "signal_id": s} for i, s, _, _ in links],
-                ),
-                (TimelineRow, [rows.timeline_row(i, e, k) for i, _, e, k in links]),
-            ):
-                statement = insert(cast(Table, model.__table__)).on_conflict_do_nothing()
-                connection.execute(statement, values)
+            _attach(session, links)
 
     def record_rejected(self, source: str, reason: str, body: bytes, at: datetime) -> str:
         """Keep a webhook that could not be parsed (body cut to 64 KiB); returns its id."""
@@ -462,6 +478,22 @@ def _incident_row(session: Session, incident_id: str) -> IncidentRow:
     if row is None:
         raise NotFoundError(f"no incident {incident_id!r}")
     return row
+
+
+def _attach(session: Session, links: Sequence[tuple[str, str, TimelineEntry, str]]) -> None:
+    if not links:
+        return
+    wanted = {link[0] for link in links}
+    found = set(session.scalars(select(IncidentRow.id).where(IncidentRow.id.in_(wanted))))
+    if wanted - found:
+        raise NotFoundError(f"no incident {sorted(wanted - found)[0]!r}")
+    connection = session.connection()
+    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    for model, values in (
+        (IncidentSignalRow, [{"incident_id": i, "signal_id": s} for i, s, _, _ in links]),
+        (TimelineRow, [rows.timeline_row(i, e, k) for i, _, e, k in links]),
+    ):
+        connection.execute(insert(cast(Table, model.__table__)).on_conflict_do_nothing(), values)
 
 
 def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:

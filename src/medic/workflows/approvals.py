@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from dbos import DBOS
 
 from medic.action import check_decision
+from medic.action.audit import approval_entry
+from medic.action.policy import check_approver, needs_another_approver
 from medic.domain import Approval, ApprovalDecision, IncidentState
 from medic.log import get_logger
+from medic.workflows.approval_steps import policy_decision
 from medic.workflows.context import deps
 from medic.workflows.incident import APPROVAL_TOPIC
 
 __all__ = ["decide", "redeliver_decisions"]
 
 log = get_logger(__name__)
+
+FIRST_APPROVAL = "first-approval"
 
 
 def decide(
@@ -26,23 +33,37 @@ def decide(
     """Record a human's decision on the exact plan it names, then wake the workflow.
 
     Raises NotFoundError (no such incident or plan) or ConflictError (stale hash, already
-    decided, not awaiting approval). The store's record is the truth; the message is
-    only a wake-up, redelivered at start-up if a crash swallowed it.
+    decided, not awaiting approval, not an approver the policy names, the same person
+    approving twice). A high-risk plan that needs two approvers returns a PENDING
+    decision for the first; the second approval is the one recorded. The store's record
+    is the truth; the message is only a wake-up, redelivered at start-up if a crash
+    swallowed it.
     """
     d = deps()
     incident = d.store.get_incident(incident_id)
-    check_decision(d.store.plan(incident_id), incident, plan_hash, d.store.approvals(incident_id))
-    approval = d.store.record_approval(
-        Approval(
-            incident_id=incident_id,
-            plan_hash=plan_hash,
-            decision=decision,
-            actor=actor,
-            at=d.clock.now(),
-            channel=channel,
-            reason=reason,
-        )
+    plan = d.store.plan(incident_id)
+    check_decision(plan, incident, plan_hash, d.store.approvals(incident_id))
+    proposed = Approval(
+        incident_id=incident_id,
+        plan_hash=plan_hash,
+        decision=decision,
+        actor=actor,
+        at=d.clock.now(),
+        channel=channel,
+        reason=reason,
     )
+    if decision is ApprovalDecision.APPROVED and plan is not None:
+        verdict = policy_decision(incident_id, plan)
+        check_approver(verdict, actor)
+        earlier = d.store.audit.approvers(incident_id, plan_hash, FIRST_APPROVAL)
+        if needs_another_approver(verdict, actor, earlier):
+            # High risk: this approval counts, and the plan waits for a second person.
+            first = replace(proposed, decision=ApprovalDecision.PENDING)
+            d.store.audit.append(approval_entry(proposed, outcome=FIRST_APPROVAL))
+            log.info("approval.first_of_two", incident_id=incident_id, actor=actor)
+            return first
+    approval = d.store.record_approval(proposed)
+    d.store.audit.append(approval_entry(approval))
     _wake(incident_id, plan_hash)
     log.info("approval.recorded", incident_id=incident_id, decision=decision.value, actor=actor)
     return approval

@@ -1,10 +1,11 @@
 """The incident workflow: one durable run per incident, its id the incident's id.
 
-diagnose -> plan -> (every alert resolved? self-resolved) -> (policy) -> await approval
-(or every alert resolved meanwhile) -> execute -> verify -> long-term fix -> document.
-Every call that touches the world or the store is a DBOS step, so a crash resumes
-after the last finished step; actions carry idempotency keys so a step cut short
-mid-action never acts twice.
+diagnose -> (LLM refine) -> plan -> (every alert resolved? self-resolved) -> policy ->
+await approval (or every alert resolved meanwhile) -> policy again (a freeze or the kill
+switch may have begun) -> execute -> verify (failure: undo, escalate) -> long-term fix
+-> document. Every call that touches the world or the store is a DBOS step, so a crash
+resumes after the last finished step; actions carry idempotency keys so a step cut
+short mid-action never acts twice.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from medic.domain import (
     VerificationOutcome,
 )
 from medic.log import get_logger
-from medic.workflows import steps
+from medic.workflows import action_steps, approval_steps, diagnose_steps
 
 __all__ = ["APPROVAL_TOPIC", "SELF_RESOLVED_REASON", "incident_workflow"]
 
@@ -35,60 +36,80 @@ SELF_RESOLVED_REASON = "every alert resolved before medic acted"
 @DBOS.workflow()
 def incident_workflow(incident_id: str) -> str:
     """Drive one incident to a terminal state; returns that state's value."""
-    diagnosis = steps.diagnose(incident_id)
-    plan = steps.make_plan(incident_id, diagnosis)
-    if steps.alerts_resolved(incident_id):
+    diagnosis = diagnose_steps.diagnose(incident_id)
+    diagnosis = diagnose_steps.refine(incident_id, diagnosis)
+    plan = diagnose_steps.make_plan(incident_id, diagnosis)
+    if approval_steps.alerts_resolved(incident_id):
         return _close(incident_id, IncidentState.SELF_RESOLVED, SELF_RESOLVED_REASON)
     if not plan.acts:
         return _close(incident_id, IncidentState.ESCALATED, _escalation_reason(diagnosis))
-    if not steps.policy_allows(incident_id, plan.hash):
-        return _close(incident_id, IncidentState.ESCALATED, "policy does not allow acting here")
+    allowed, why = approval_steps.policy_allows(incident_id, plan.hash)
+    if not allowed:
+        return _close(incident_id, IncidentState.ESCALATED, f"policy: {why}")
     approval = _obtain_approval(incident_id, plan)
-    if approval.channel == steps.SELF_RESOLVED_CHANNEL:
+    if approval.channel == approval_steps.SELF_RESOLVED_CHANNEL:
         return _close(incident_id, IncidentState.SELF_RESOLVED, SELF_RESOLVED_REASON)
     if approval.decision is ApprovalDecision.EXPIRED:
         return _close(incident_id, IncidentState.ESCALATED, "approval request expired")
     if approval.decision is ApprovalDecision.REJECTED:
         return _close(incident_id, IncidentState.REJECTED, f"rejected: {approval.reason}")
-    executions = [
-        steps.execute(incident_id, plan.hash, index) for index in range(len(plan.immediate))
-    ]
-    failed = [e for e in executions if e.status is ExecutionStatus.FAILED]
-    if failed:
-        return _close(incident_id, IncidentState.ESCALATED, f"action failed: {failed[0].detail}")
-    verification = steps.verify(incident_id, plan.hash)
-    if verification.outcome is not VerificationOutcome.RECOVERED:
+    blocked = approval_steps.still_allowed(incident_id, plan.hash)
+    if blocked:
+        return _close(incident_id, IncidentState.ESCALATED, f"policy: {blocked}")
+    return _act(incident_id, plan)
+
+
+def _act(incident_id: str, plan: Plan) -> str:
+    for index in range(len(plan.immediate)):
+        stop = approval_steps.paused(incident_id)
+        if stop:
+            return _close(incident_id, IncidentState.ESCALATED, f"kill switch: {stop}")
+        execution = action_steps.execute(incident_id, plan.hash, index)
+        if execution.status is ExecutionStatus.FAILED:
+            return _close(
+                incident_id, IncidentState.ESCALATED, f"action failed: {execution.detail}"
+            )
+    verification = action_steps.verify(incident_id, plan.hash)
+    if verification.outcome is VerificationOutcome.NOT_RECOVERED:
+        # The action did not help: put the system back as it was, then hand over.
+        undone = [action_steps.undo(incident_id, plan.hash, i) for i in range(len(plan.immediate))]
         return _close(
             incident_id,
             IncidentState.ESCALATED,
-            f"verification {verification.outcome.value}: {verification.detail}",
+            f"not recovered ({verification.detail}); {'; '.join(undone)}",
+        )
+    if verification.outcome is VerificationOutcome.INCONCLUSIVE:
+        return _close(
+            incident_id,
+            IncidentState.ESCALATED,
+            f"verification inconclusive (never counted as success): {verification.detail}",
         )
     for index, action in enumerate(plan.long_term):
         if action.kind is not ActionKind.ESCALATE:
-            steps.long_term(incident_id, plan.hash, index)
+            action_steps.long_term(incident_id, plan.hash, index)
     return _close(incident_id, IncidentState.RESOLVED, verification.detail)
 
 
 def _obtain_approval(incident_id: str, plan: Plan) -> Approval:
-    auto = steps.auto_approval(incident_id, plan.hash)
+    auto = approval_steps.auto_approval(incident_id, plan.hash)
     if auto is not None:
         return auto
-    timeout = steps.request_approval(incident_id, plan.hash)
-    deadline = steps.approval_deadline(incident_id, timeout)
+    timeout = approval_steps.request_approval(incident_id, plan.hash)
+    deadline = approval_steps.approval_deadline(incident_id, timeout)
     # A message only wakes us (a decision, or every alert resolved); the store holds
     # what happened. A wake-up with nothing decided goes back to waiting until the
     # deadline, which is when the request expires.
     while True:
         DBOS.recv(APPROVAL_TOPIC, timeout_seconds=timeout)
-        timeout = steps.seconds_left(incident_id, deadline)
-        decision = steps.read_decision(incident_id, plan.hash, timeout <= 0)
+        timeout = approval_steps.seconds_left(incident_id, deadline)
+        decision = approval_steps.read_decision(incident_id, plan.hash, timeout <= 0)
         if decision is not None:
             return decision
 
 
 def _close(incident_id: str, state: IncidentState, reason: str) -> str:
-    steps.finish(incident_id, state, reason)
-    steps.document(incident_id)
+    action_steps.finish(incident_id, state, reason)
+    action_steps.document(incident_id)
     return state.value
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import queue
 import secrets
 import threading
+import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -79,22 +80,38 @@ def ingest(signals: Sequence[Signal], raw: str | None, now: datetime) -> list[In
 
 
 def _ingest_batch(items: Sequence[tuple[Signal, str | None]], now: datetime) -> list[IngestResult]:
+    """Store and attach a batch with one write transaction: which signals are new is
+    read first, their incidents are found (or opened), and then the new signals and
+    their links are written together. A signal that a concurrent writer stored in
+    between is reported as a duplicate and its link dropped, by the store."""
     store = deps().store
-    recorded = store.record_signals(items)
+    known = store.signal_ids([signal.dedup_key for signal, _ in items])
     groups = _Groups(store, now)
-    duplicates = store.incidents_of_signals([sid for sid, created in recorded if not created])
-    links: list[tuple[str, str, TimelineEntry, str]] = []
-    results: list[IngestResult] = []
-    for (signal, _), (signal_id, created) in zip(items, recorded, strict=True):
-        if not created:
-            results.append(IngestResult(signal_id, False, duplicates.get(signal_id), False))
+    ids = [uuid.uuid4().hex for _ in items]
+    seen: set[str] = set(known)
+    links: list[tuple[str, str, TimelineEntry, str] | None] = []
+    assigned: dict[str, tuple[str | None, bool]] = {}
+    for signal_id, (signal, _) in zip(ids, items, strict=True):
+        if signal.dedup_key in seen:
+            links.append(None)
             continue
+        seen.add(signal.dedup_key)
         incident, is_new = groups.incident_for(signal)
-        if incident is not None:
-            entry = _entry(signal, signal_id, now)
-            links.append((incident.id, signal_id, entry, f"signal:{signal_id}"))
-        results.append(IngestResult(signal_id, True, incident.id if incident else None, is_new))
-    store.attach_signals(links)
+        assigned[signal_id] = (incident.id if incident else None, is_new)
+        links.append(
+            (incident.id, signal_id, _entry(signal, signal_id, now), f"signal:{signal_id}")
+            if incident is not None
+            else None
+        )
+    recorded = store.record_signals(items, links, ids)
+    duplicates = store.incidents_of_signals([sid for sid, created in recorded if not created])
+    results: list[IngestResult] = []
+    for signal_id, created in recorded:
+        if created:
+            incident_id, is_new = assigned.get(signal_id, (None, False))
+            results.append(IngestResult(signal_id, True, incident_id, is_new))
+        else:
+            results.append(IngestResult(signal_id, False, duplicates.get(signal_id), False))
     return results
 
 

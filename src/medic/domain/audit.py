@@ -1,0 +1,128 @@
+"""The audit log's entries and their hash chain, as plain data.
+
+Here rather than in `medic.action.audit` because both the store (which seals entries
+as it appends them, inside its write transaction) and the action layer (which verifies
+the chain) need the one hash function, and neither may import the other.
+
+An entry's hash is ``sha256(prev_hash + canonical JSON of the entry)``, where the
+canonical JSON holds every field but the two hashes, with sorted keys, no spaces and
+the time as UTC with microseconds. Changing any field, removing an entry or moving one
+breaks the chain from that entry on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+
+__all__ = [
+    "GENESIS_HASH",
+    "AuditDraft",
+    "AuditEntry",
+    "AuditKind",
+    "canonical_json",
+    "chain_hash",
+    "seal",
+]
+
+GENESIS_HASH = "0" * 64
+
+AuditValue = str | int | float | bool | None
+
+
+class AuditKind(StrEnum):
+    SIGNAL = "signal"
+    INCIDENT = "incident"
+    DIAGNOSIS = "diagnosis"
+    PLAN = "plan"
+    APPROVAL = "approval"
+    EXECUTION = "execution"
+    VERIFICATION = "verification"
+    UNDO = "undo"
+    POLICY = "policy"
+    CONTROL = "control"
+
+
+@dataclass(frozen=True)
+class AuditDraft:
+    """What a caller appends; the store gives it its place (seq) and its hashes."""
+
+    at: datetime
+    actor: str
+    kind: AuditKind
+    outcome: str
+    incident_id: str | None = None
+    plan_hash: str | None = None
+    data: Mapping[str, AuditValue] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One sealed entry of the chain."""
+
+    seq: int
+    at: datetime
+    actor: str
+    kind: AuditKind
+    outcome: str
+    incident_id: str | None
+    plan_hash: str | None
+    data: Mapping[str, AuditValue]
+    prev_hash: str
+    hash: str
+
+    @property
+    def draft(self) -> AuditDraft:
+        return AuditDraft(
+            at=self.at,
+            actor=self.actor,
+            kind=self.kind,
+            outcome=self.outcome,
+            incident_id=self.incident_id,
+            plan_hash=self.plan_hash,
+            data=self.data,
+        )
+
+
+def _utc(at: datetime) -> str:
+    at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def canonical_json(seq: int, draft: AuditDraft) -> str:
+    """The exact text an entry's hash covers."""
+    body = {
+        "seq": seq,
+        "at": _utc(draft.at),
+        "actor": draft.actor,
+        "kind": draft.kind.value,
+        "outcome": draft.outcome,
+        "incident_id": draft.incident_id,
+        "plan_hash": draft.plan_hash,
+        "data": dict(draft.data),
+    }
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
+def chain_hash(prev_hash: str, seq: int, draft: AuditDraft) -> str:
+    return hashlib.sha256((prev_hash + canonical_json(seq, draft)).encode()).hexdigest()
+
+
+def seal(draft: AuditDraft, seq: int, prev_hash: str) -> AuditEntry:
+    """`draft` as entry `seq` of the chain whose previous entry hashed to `prev_hash`."""
+    return AuditEntry(
+        seq=seq,
+        at=draft.at,
+        actor=draft.actor,
+        kind=draft.kind,
+        outcome=draft.outcome,
+        incident_id=draft.incident_id,
+        plan_hash=draft.plan_hash,
+        data=dict(draft.data),
+        prev_hash=prev_hash,
+        hash=chain_hash(prev_hash, seq, draft),
+    )

@@ -1,0 +1,74 @@
+"""Steps that understand the incident: diagnose, refine (the optional LLM), plan."""
+
+from __future__ import annotations
+
+from medic.action.audit import plan_entry
+from medic.diagnosis import diagnose as run_diagnosis
+from medic.domain import Diagnosis, IncidentState, Plan
+from medic.remediation import plan as build_plan
+from medic.workflows.context import deps
+from medic.workflows.step import note, step
+
+__all__ = ["diagnose", "make_plan", "refine"]
+
+
+@step
+def diagnose(incident_id: str) -> Diagnosis:
+    d = deps()
+    incident = d.store.set_state(incident_id, IncidentState.DIAGNOSING, d.clock.now())
+    diagnosis = run_diagnosis(
+        incident,
+        d.store.signals_of(incident_id),
+        metrics=d.metrics,
+        changes=d.changes,
+        cluster=d.cluster,
+        logs=d.logs,
+        now=d.clock.now(),
+    )
+    d.store.save_diagnosis(diagnosis)
+    note(
+        incident_id,
+        "diagnosis",
+        diagnosis.summary,
+        "diagnosis",
+        confidence=round(diagnosis.confidence, 3),
+    )
+    return diagnosis
+
+
+@step
+def refine(incident_id: str, diagnosis: Diagnosis) -> Diagnosis:
+    """The LLM agent's pass over the deterministic diagnosis; it never raises, and on any
+    failure the deterministic diagnosis stands."""
+    d = deps()
+    if d.refiner is None:
+        return diagnosis
+    refined, tokens = d.refiner(diagnosis, d.store.get_incident(incident_id))
+    if refined is not diagnosis:
+        d.store.save_diagnosis(refined)
+    note(
+        incident_id,
+        "llm",
+        f"LLM agent reviewed the diagnosis ({tokens} tokens)",
+        "llm",
+        llm_tokens=tokens,
+    )
+    return refined
+
+
+@step
+def make_plan(incident_id: str, diagnosis: Diagnosis) -> Plan:
+    d = deps()
+    namespace = d.store.get_incident(incident_id).namespace or d.namespace
+    services = d.cluster.services(namespace)
+    history = {}
+    top = diagnosis.top
+    if top is not None and any(s.name == top.root_cause.service for s in services):
+        service = top.root_cause.service
+        history[service] = d.cluster.rollout_history(namespace, service)
+    plan = build_plan(diagnosis, services, history)
+    d.store.save_plan(plan)
+    d.store.audit.append(plan_entry(plan, d.clock.now()))
+    actions = ", ".join(f"{a.kind.value} {a.target}" for a in plan.immediate) or "nothing"
+    note(incident_id, "plan", f"proposed: {actions}", "plan", plan_hash=plan.hash)
+    return plan
