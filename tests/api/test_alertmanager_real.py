@@ -61,7 +61,7 @@ def test_alertmanager_notification_opens_one_incident(tmp_path: Path) -> None:
                 found: list[dict[str, Any]] = server.get("/incidents")
                 return found
 
-            opened = wait_until("an incident from Alertmanager", incidents, timeout=60)
+            opened = wait_until("an incident from Alertmanager", incidents, timeout=120)
             detail = server.get(f"/incidents/{opened[0]['id']}")
             assert detail["service"] == "auth-service"
             assert detail["namespace"] == "production"
@@ -73,6 +73,6 @@ def test_alertmanager_notification_opens_one_incident(tmp_path: Path) -> None:
             wait_until(
                 "the incident to be diagnosed",
                 lambda: server.get(f"/incidents/{opened[0]['id']}")["diagnosis"],
-                timeout=60,
+                timeout=240,
             )
             assert len(incidents()) == 1

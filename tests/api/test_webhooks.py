@@ -137,7 +137,7 @@ def _awaiting(server: MedicServer, fingerprint: str, service: str) -> dict[str, 
         detail: dict[str, Any] = server.get(f"/incidents/{incident_id}")
         return detail if detail["state"] in {"awaiting_approval", "escalated"} else None
 
-    return dict(wait_until("the plan to await approval", awaiting, timeout=60))
+    return dict(wait_until("the plan to await approval", awaiting, timeout=240))
 
 
 def _decide(
@@ -173,7 +173,7 @@ def test_approval_is_bound_to_the_plan_hash_and_decided_once(server: MedicServer
     done = wait_until(
         "the rejection to close the incident",
         lambda: server.get(f"/incidents/{incident_id}")["state"] == "rejected",
-        timeout=60,
+        timeout=240,
     )
     assert done
     final = server.get(f"/incidents/{incident_id}")

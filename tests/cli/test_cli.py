@@ -60,7 +60,7 @@ def _awaiting(server: MedicServer) -> dict[str, Any]:
         detail: dict[str, Any] = server.get(f"/incidents/{incidents[0]['id']}")
         return detail if detail["state"] == "awaiting_approval" else None
 
-    return dict(wait_until("an incident awaiting approval", check, timeout=60))
+    return dict(wait_until("an incident awaiting approval", check, timeout=240))
 
 
 def test_list_show_and_approve_through_the_cli(server: MedicServer) -> None:
@@ -86,7 +86,7 @@ def test_list_show_and_approve_through_the_cli(server: MedicServer) -> None:
     done = wait_until(
         "the incident to resolve",
         lambda: server.get(f"/incidents/{detail['id']}")["state"] in {"resolved", "escalated"},
-        timeout=120,
+        timeout=240,
     )
     assert done
     final = server.get(f"/incidents/{detail['id']}")

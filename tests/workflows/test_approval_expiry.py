@@ -30,7 +30,7 @@ def test_unanswered_approval_expires_and_escalates(tmp_path: Path) -> None:
             done = detail["state"] == "escalated" and detail["postmortem_path"]
             return detail if done else None
 
-        detail = wait_until("the request to expire", escalated, timeout=90)
+        detail = wait_until("the request to expire", escalated, timeout=240)
         assert [a["decision"] for a in detail["approvals"]] == ["expired"]
         assert detail["executions"] == []
         assert any("expired" in e["message"] for e in detail["timeline"])

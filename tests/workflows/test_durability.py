@@ -85,12 +85,12 @@ def test_killed_while_awaiting_approval(tmp_path: Path, database_url: str) -> No
         waiting = wait_until(
             "the incident to await approval",
             lambda: _in_state(server, "awaiting_approval"),
-            timeout=90,
+            timeout=240,
         )
         server.kill()
         server.start()
         _approve(server, waiting)
-        done = wait_until("the incident to finish", lambda: _finished(server), 120)
+        done = wait_until("the incident to finish", lambda: _finished(server), 240)
         _assert_completed_once(server, done)
         starts = _step_starts(server, done["id"])
         # Steps finished before the kill are not run again after the restart.
@@ -107,7 +107,7 @@ def test_killed_while_executing(tmp_path: Path, database_url: str) -> None:
         waiting = wait_until(
             "the incident to await approval",
             lambda: _in_state(server, "awaiting_approval"),
-            timeout=90,
+            timeout=240,
         )
         _approve(server, waiting)
         # Kill after the rollback was applied but while the rollout is still in progress.
@@ -120,7 +120,7 @@ def test_killed_while_executing(tmp_path: Path, database_url: str) -> None:
         assert _in_state(server, "executing"), "the kill must land during the execution step"
         server.kill()
         server.start()
-        done = wait_until("the incident to finish", lambda: _finished(server), 120)
+        done = wait_until("the incident to finish", lambda: _finished(server), 240)
         _assert_completed_once(server, done)
         starts = _step_starts(server, done["id"])
         for step in ("diagnose", "make_plan", "request_approval", "read_decision"):
