@@ -132,6 +132,10 @@ class SlackSettings(BaseModel):
     bot_token: str | None = None
     signing_secret: str | None = None
     channel: str | None = None
+    webhook_secrets: dict[str, str] = Field(
+        default_factory=dict,
+        description="webhook source -> HMAC signing secret (grafana, generic)",
+    )
     users: dict[str, str] = Field(default_factory=dict, description="Slack user id -> medic user")
 
 

@@ -13,7 +13,6 @@ from medic.api import ApiContext, create_app
 from medic.credentials import Credentials
 from medic.domain import Plan
 from medic.store import Store
-from medic.web import WebContext, web_router
 from tests.web.seed import NOW, StoreDecide, seed_incident
 
 TOKEN = "operator-token-0123456789"
@@ -46,8 +45,9 @@ def decide(store: Store) -> StoreDecide:
 
 
 def ui_app(store: Store, decide: StoreDecide) -> FastAPI:
-    app = create_app(ApiContext(store, CREDENTIALS, FixedClock(), "http://medic.test"))
-    app.include_router(web_router(WebContext(store=store, credentials=CREDENTIALS, decide=decide)))
+    app = create_app(
+        ApiContext(store, CREDENTIALS, FixedClock(), "http://medic.test", web_decide=decide)
+    )
     return app
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse
@@ -14,6 +14,7 @@ from medic.credentials import Credentials
 from medic.ports import Clock
 from medic.store import Store
 from medic.web import WebContext, web_router
+from medic.web.routes import Decide
 
 __all__ = ["ApiContext", "context", "create_app"]
 
@@ -28,6 +29,7 @@ class ApiContext:
     base_url: str
     max_webhook_bytes: int = MAX_WEBHOOK_BYTES
     routers: tuple[APIRouter, ...] = ()  # optional channels (e.g. Slack), wired by bootstrap
+    web_decide: Decide | None = None  # the web UI's decision function (tests replace it)
 
 
 def context(request: Request) -> ApiContext:
@@ -50,7 +52,10 @@ def create_app(ctx: ApiContext) -> FastAPI:
     app.include_router(webhooks.router)
     app.include_router(incidents.router)
     app.include_router(control.router)
-    app.include_router(web_router(WebContext(store=ctx.store, credentials=ctx.credentials)))
+    web = WebContext(store=ctx.store, credentials=ctx.credentials)
+    if ctx.web_decide is not None:
+        web = replace(web, decide=ctx.web_decide)
+    app.include_router(web_router(web))
     for router in ctx.routers:
         app.include_router(router)
 

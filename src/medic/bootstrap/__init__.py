@@ -104,7 +104,12 @@ def build(settings: Settings) -> Medic:
         verification_window_s=settings.verification.window_seconds,
         verification_poll_s=settings.verification.poll_seconds,
     )
-    credentials = load_or_create(settings.credentials_path, settings.webhook_tokens, settings.users)
+    credentials = load_or_create(
+        settings.credentials_path,
+        settings.webhook_tokens,
+        settings.users,
+        signing_secrets=settings.webhook_secrets,
+    )
     chatops, routers = _slack(settings, world)
     deps = replace(
         deps,
