@@ -132,10 +132,6 @@ class SlackSettings(BaseModel):
     bot_token: str | None = None
     signing_secret: str | None = None
     channel: str | None = None
-    webhook_secrets: dict[str, str] = Field(
-        default_factory=dict,
-        description="webhook source -> HMAC signing secret (grafana, generic)",
-    )
     users: dict[str, str] = Field(default_factory=dict, description="Slack user id -> medic user")
 
 
@@ -168,6 +164,10 @@ class Settings(BaseSettings):
     namespace: str | None = Field(None, description="default: the sandbox scenario's namespace")
     webhook_tokens: dict[str, str] = Field(
         default_factory=dict, description="webhook source -> bearer token"
+    )
+    webhook_secrets: dict[str, str] = Field(
+        default_factory=dict,
+        description="webhook source -> HMAC signing secret (grafana, generic)",
     )
     users: dict[str, str] = Field(
         default_factory=dict, description="user name -> bearer token (approvers)"
