@@ -21,14 +21,13 @@ duplicate is refused by GitHub (422, "already exists"), which the caller handles
 
 from __future__ import annotations
 
-import time
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
+from medic.adapters.http import WallClock
 from medic.domain.errors import (
     ConflictError,
     InvalidInputError,
@@ -44,14 +43,6 @@ __all__ = ["API_VERSION", "GitHubApi", "Reply", "describe_error"]
 API_VERSION = "2022-11-28"
 _MESSAGE_CHARS = 300
 _SECONDARY_LIMIT_WAIT_S = 60.0  # GitHub: "wait for at least one minute before retrying"
-
-
-class _WallClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-    def sleep(self, seconds: float) -> None:
-        time.sleep(seconds)
 
 
 @dataclass(frozen=True)
@@ -75,7 +66,7 @@ class GitHubApi:
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.api_url = api_url.rstrip("/")
-        self._clock: Clock = clock or _WallClock()
+        self._clock: Clock = clock or WallClock()
         self._attempts = max(1, attempts)
         self._backoff_s = backoff_s
         self._max_wait_s = max_wait_s

@@ -19,8 +19,7 @@ previous version in the cluster and is not revertible here.
 
 from __future__ import annotations
 
-import time
-from datetime import UTC, datetime
+from datetime import datetime
 
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
@@ -28,6 +27,7 @@ from kubernetes.config.config_exception import ConfigException
 
 from medic.adapters import kubernetes_read as read
 from medic.adapters import kubernetes_write as write
+from medic.adapters.http import WallClock
 from medic.adapters.kubernetes_api import (
     JSON_PATCH,
     STRATEGIC_MERGE_PATCH,
@@ -50,14 +50,6 @@ __all__ = ["KubernetesCluster"]
 Param = str | int | float
 
 
-class _WallClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-    def sleep(self, seconds: float) -> None:
-        time.sleep(seconds)
-
-
 class KubernetesCluster:
     def __init__(
         self,
@@ -70,7 +62,7 @@ class KubernetesCluster:
         backoff_s: float = 0.5,
     ) -> None:
         """`namespace` is the one `health()` checks; every other call names its own."""
-        self._clock: Clock = clock or _WallClock()
+        self._clock: Clock = clock or WallClock()
         self._api = KubeApi(
             api_client, self._clock, timeout_s=timeout_s, attempts=attempts, backoff_s=backoff_s
         )

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 from medic.adapters.datadog import DatadogMetrics
 from medic.adapters.git import GitCodeHost
 from medic.adapters.github import GitHubCodeHost
+from medic.adapters.http import WallClock
 from medic.adapters.kubernetes import KubernetesCluster
 from medic.adapters.loki import LokiLogs
 from medic.adapters.prometheus import PrometheusMetrics
@@ -35,18 +35,6 @@ from medic.settings import Settings
 __all__ = ["HealthCheck", "Watched", "datadog_metrics", "loki_logs", "watched"]
 
 HealthCheck = Callable[[], str]
-
-
-class WallClock:
-    """Real time, for a real cluster."""
-
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-    def sleep(self, seconds: float) -> None:
-        import time
-
-        time.sleep(seconds)
 
 
 @dataclass
