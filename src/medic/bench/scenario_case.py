@@ -35,6 +35,10 @@ __all__ = ["CaseConfig", "run_case"]
 
 DEFAULT_DETECT_WITHIN = timedelta(minutes=30)
 POLL_S = 0.05
+MIN_WAIT_S = 60.0
+# After medic says it recovered, the system keeps running this long (simulated) before
+# the harness judges it, so the judgement reads only what came after the fix.
+SETTLE = timedelta(minutes=8)
 
 
 @dataclass(frozen=True)
@@ -133,14 +137,17 @@ def _primary(medic: Medic, scenario: Scenario) -> Incident | None:
 
 def _drive(medic: Medic, scenario: Scenario, config: CaseConfig) -> Incident | None:
     """Let the watched system run until the incident ends (or nothing is detected)."""
-    deadline = time.monotonic() + config.timeout_s
-    # Give the watchdog the detection window plus some slack before giving up.
+    started = time.monotonic()
+    deadline = started + config.timeout_s
+    # Give the watchdog the detection window plus some slack before giving up, and at
+    # least a minute of real time: its first scan of a cold sandbox takes seconds,
+    # which the fast sandbox clock turns into simulated minutes.
     give_up_at = _detect_by(medic, scenario) + timedelta(minutes=10)
     clock = medic.deps.clock
     while time.monotonic() < deadline:
         incident = _primary(medic, scenario)
         if incident is None:
-            if clock.now() > give_up_at:
+            if clock.now() > give_up_at and time.monotonic() - started > MIN_WAIT_S:
                 return None
         elif incident.state.terminal and medic.store.postmortem(incident.id):
             return incident
@@ -209,7 +216,9 @@ def _score(
     unsafe = sum(1 for e in acted if targets and e.action.target not in targets)
     verification = store.verification(primary.id) if primary else None
     verified = verification is not None and verification.outcome is VerificationOutcome.RECOVERED
-    healthy, why_not = _judge(medic, scenario)
+    healthy, why_not = _judge(
+        medic, scenario, verification.checked_at if verified and verification else None
+    )
     recovered: bool | None = (verified and healthy) if should_act else None
     return {
         "name": scenario.name,
@@ -242,12 +251,17 @@ def _llm_tokens(medic: Medic, incidents: list[Incident]) -> int:
     return total
 
 
-def _judge(medic: Medic, scenario: Scenario) -> tuple[bool, str]:
-    """The harness's own reading of the truth service's golden signals."""
+def _judge(medic: Medic, scenario: Scenario, settle_from: datetime | None) -> tuple[bool, str]:
+    """The harness's own reading of the truth service's golden signals, a while after
+    medic's verification (`settle_from`) so that only post-fix telemetry is read."""
     truth = scenario.expect.root_cause if scenario.expect else None
     sandbox = medic.sandbox
     if truth is None or sandbox is None:
         return False, "no ground truth"
+    if settle_from is not None:
+        until = settle_from + SETTLE
+        while sandbox.clock.now() < until:
+            time.sleep(POLL_S)
     origin = sandbox.origin
     return symptoms_gone(
         sandbox.metrics,

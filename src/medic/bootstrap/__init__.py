@@ -96,6 +96,7 @@ def build(settings: Settings) -> Medic:
         cluster=world.cluster,
         writer=world.writer,
         logs=world.logs,
+        events=world.events,
         code=world.code,
         namespace=world.namespace,
         postmortem_dir=settings.postmortem_dir,

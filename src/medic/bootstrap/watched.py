@@ -26,6 +26,7 @@ from medic.ports import (
     ClusterReader,
     ClusterWriter,
     CodeHost,
+    EventSource,
     LogSource,
     MetricsSource,
 )
@@ -46,6 +47,7 @@ class Watched:
     writer: ClusterWriter
     namespace: str
     logs: LogSource | None = None
+    events: EventSource | None = None
     code: CodeHost | None = None
     sandbox: Sandbox | None = None
     checks: dict[str, HealthCheck] = field(default_factory=dict)
@@ -70,6 +72,7 @@ def _sandbox(settings: Settings) -> Watched:
         writer=sandbox.cluster,
         namespace=settings.namespace or sandbox.namespace,
         logs=sandbox.logs,
+        events=sandbox.events,
         code=code,
         sandbox=sandbox,
     )
@@ -114,6 +117,7 @@ def _production(settings: Settings) -> Watched:
         writer=cluster,
         namespace=namespace,
         logs=logs,
+        events=cluster,
         code=code,
     )
     result.checks["kubernetes"] = cluster.health

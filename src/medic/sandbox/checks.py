@@ -102,7 +102,7 @@ def _check_timeline(scenario: Scenario) -> list[Problem]:
         if service is None or not scenario.has_service(service):
             problems.append((f"{body}.service", f"unknown service {service!r}"))
             continue
-        if kind in ("deploy", "config_change", "scale") and _is_external(scenario, service):
+        if kind in ("deploy", "config_change", "scale", "log") and _is_external(scenario, service):
             problems.append((f"{body}.service", f"{service!r} is external: it has no deployment"))
         fault = event.deploy.fault if event.deploy else None
         fault = event.config_change.fault if event.config_change else fault

@@ -1,5 +1,6 @@
 """`LogSource` over the simulated pods: per pod and step a request summary, routine
-warnings now and then, what its faults say and how its calls to dependencies fail.
+warnings now and then, what its faults say and how its calls to dependencies fail,
+and the lines the scenario's `log` events plant.
 
 Every line is derived from the pods' state at a step, so logs agree with the
 metrics: a GC pause line carries the heap size the memory series shows, an OOM kill
@@ -8,6 +9,7 @@ appears when the restart counter goes up.
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 
 from medic.domain.cluster import LogLine
@@ -69,6 +71,22 @@ class SimLogs:
             out += self._lifecycle(service, pod, before.get(pod.name), t - step, t)
         for pod in running:
             out += self._activity(snap, service, pod, sample, len(running), t)
+        if running:
+            out += self._planted(service, min(p.name for p in running), t - step, t)
+        return out
+
+    def _planted(self, service: str, pod: str, since: float, t: float) -> list[LogLine]:
+        """The scenario's `log` events of `service` due in (since, t], written by `pod`."""
+        out = []
+        for event in self._sim.scenario.timeline:
+            planted = event.log
+            if planted is None or planted.service != service or event.at > t:
+                continue
+            n = max(0, math.floor((since - event.at) / planted.every) + 1)
+            while event.at + n * planted.every <= t:
+                at = event.at + n * planted.every
+                out.append(self._line(at, service, pod, planted.message, planted.level))
+                n += 1
         return out
 
     def _lifecycle(

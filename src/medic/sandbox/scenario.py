@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
@@ -30,6 +30,7 @@ __all__ = [
     "ExpectedAction",
     "ExpectedRootCause",
     "FaultSpec",
+    "LogEvent",
     "Node",
     "Scale",
     "Scenario",
@@ -136,6 +137,19 @@ class Blip(_Model):
     factor: float = Field(3.0, gt=0)
 
 
+class LogEvent(_Model):
+    """A line the service logs from `at` on, every `every` (one pod writes it).
+
+    For planting text in the logs (e.g. a prompt injection in a security test): the
+    line changes nothing else in the simulated world.
+    """
+
+    service: str
+    message: str = Field(min_length=1, max_length=4000)
+    every: Duration = Field(60.0, gt=0)
+    level: Literal["debug", "info", "warning", "error"] = "error"
+
+
 class TimelineEvent(_Model):
     at: Duration
     deploy: Deploy | None = None
@@ -143,6 +157,7 @@ class TimelineEvent(_Model):
     fault: FaultSpec | None = None
     scale: Scale | None = None
     blip: Blip | None = None
+    log: LogEvent | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> TimelineEvent:
@@ -163,7 +178,7 @@ class TimelineEvent(_Model):
         return body.target if isinstance(body, FaultSpec) else str(body.service)
 
 
-_EVENT_KINDS = ("deploy", "config_change", "fault", "scale", "blip")
+_EVENT_KINDS = ("deploy", "config_change", "fault", "scale", "blip", "log")
 
 
 class ExpectedRootCause(_Model):

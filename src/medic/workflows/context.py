@@ -18,6 +18,7 @@ from medic.ports import (
     ClusterReader,
     ClusterWriter,
     CodeHost,
+    EventSource,
     LogSource,
     MetricsSource,
 )
@@ -49,6 +50,7 @@ class Deps:
     logs: LogSource | None = None
     code: CodeHost | None = None
     chatops: ChatOps | None = None
+    events: EventSource | None = None
     refiner: Refiner | None = None  # the optional LLM agent
     base_url: str = "http://127.0.0.1:8700"
     approval_timeout_s: float = 3600.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from medic.action.audit import plan_entry
 from medic.diagnosis import diagnose as run_diagnosis
-from medic.domain import Diagnosis, IncidentState, Plan
+from medic.domain import Diagnosis, IncidentState, Plan, ServiceKind
 from medic.remediation import plan as build_plan
 from medic.workflows.context import deps
 from medic.workflows.step import note, step
@@ -24,6 +24,7 @@ def diagnose(incident_id: str) -> Diagnosis:
         cluster=d.cluster,
         logs=d.logs,
         now=d.clock.now(),
+        events=d.events,
     )
     d.store.save_diagnosis(diagnosis)
     note(
@@ -63,7 +64,8 @@ def make_plan(incident_id: str, diagnosis: Diagnosis) -> Plan:
     services = d.cluster.services(namespace)
     history = {}
     top = diagnosis.top
-    if top is not None and any(s.name == top.root_cause.service for s in services):
+    deployable = {s.name for s in services if s.kind is not ServiceKind.EXTERNAL}
+    if top is not None and top.root_cause.service in deployable:
         service = top.root_cause.service
         history[service] = d.cluster.rollout_history(namespace, service)
     plan = build_plan(diagnosis, services, history)
