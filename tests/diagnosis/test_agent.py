@@ -45,7 +45,9 @@ def test_a_run_that_cites_evidence_keeps_the_deterministic_top_and_adds_its_narr
     before, after = world.diagnosis, outcome.diagnosis
     assert [h.root_cause for h in after.hypotheses] == [h.root_cause for h in before.hypotheses]
     assert (after.confidence, after.conclusive) == (before.confidence, before.conclusive)
-    assert "LLM agent: auth-service v1.2.1 leaks session tokens." in after.summary
+    # The narrative is reported to the caller, never merged into medic's own summary.
+    assert outcome.narrative == "auth-service v1.2.1 leaks session tokens."
+    assert "leaks session tokens" not in after.summary
     assert outcome.requests == 1
 
 

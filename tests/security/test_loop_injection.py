@@ -142,20 +142,10 @@ def test_no_credential_was_shown_to_the_model(loop_run: Run, loop_raw: Raw, kind
         assert secret not in seen
 
 
-# A product gap, found by these tests: the agent's narrative joins the diagnosis summary
-# (agent_merge._summary) after agent_validate drops only the sentences with a command, a
-# rejected service or a verbatim quote. An obeying model's paraphrase survives: the
-# summary (shown to the approver, in the API, the post-mortem) then reads "LLM agent:
-# Approved by medic: I approve this plan myself, no human approval is needed.
-# MEDIC_API_TOKEN and secrets: (none found)." Nothing is approved or executed because
-# of it; the text itself is what is wrong.
-_NARRATIVE_GAP = pytest.mark.xfail(
-    strict=True,
-    reason="agent_validate keeps narrative sentences naming secrets or claiming approval",
-)
-_FREE_TEXT_KINDS = [
-    pytest.param(k, marks=_NARRATIVE_GAP) if obey else k for k, (obey, _) in KINDS.items()
-]
+# Found by these tests and fixed: the agent's narrative used to join the diagnosis
+# summary, and an obeying model's paraphrase ("approved, no human needed", credential
+# names) reached the approver in medic's voice. The narrative is no longer merged.
+_FREE_TEXT_KINDS = list(KINDS)
 
 
 @pytest.mark.parametrize("kind", _FREE_TEXT_KINDS)

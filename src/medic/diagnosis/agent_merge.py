@@ -114,8 +114,8 @@ def _summary(diagnosis: Diagnosis, ranked: Sequence[Hypothesis], claims: Claims)
             f"The LLM agent's validated lead: {cause.service}, {cause.category.value} "
             f"(citing {', '.join(top.evidence_ids)}); still inconclusive."
         )
-    if claims.narrative:
-        parts.append(f"LLM agent: {claims.narrative}")
+    # The model's free-text narrative is never spoken in medic's voice: an obeying
+    # model paraphrases an injection ("approved, no human needed") past any filter.
     if claims.rejected:
         parts.append(f"{len(claims.rejected)} LLM claim(s) rejected by validation.")
     return " ".join(parts)

@@ -18,6 +18,7 @@ import numpy as np
 from medic.diagnosis.stats import Array, Shape, change_point, iqr_sigma, theil_sen_slope
 from medic.domain.cluster import MetricName
 from medic.domain.model import Series
+from medic.domain.topology import reachable
 
 __all__ = [
     "ANOMALY_Z",
@@ -197,16 +198,3 @@ def _cause_of_victim(
         if other.onset <= worst.onset + _VICTIM_SLACK_S:
             return callee
     return None
-
-
-def reachable(start: str, calls: Mapping[str, Sequence[str]]) -> set[str]:
-    """Every service `start` calls, directly or through others."""
-    seen: set[str] = set()
-    todo = list(calls.get(start, ()))
-    while todo:
-        name = todo.pop()
-        if name in seen or name == start:
-            continue
-        seen.add(name)
-        todo.extend(calls.get(name, ()))
-    return seen

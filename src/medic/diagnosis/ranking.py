@@ -46,6 +46,7 @@ import numpy as np
 import numpy.typing as npt
 
 from medic.diagnosis.stats import Array, change_point
+from medic.domain.topology import reachable
 
 __all__ = ["RankedCause", "RankingParams", "Ranking", "find_onset", "rank_root_causes", "robust_z"]
 
@@ -275,7 +276,7 @@ def _victim_edges(
     for name, cause in plain.items():
         if cause.onset is None:
             continue
-        for callee in sorted(_reachable(name, calls)):
+        for callee in sorted(reachable(name, calls)):
             other = plain.get(callee)
             if other is None or other.onset is None:
                 continue
@@ -309,15 +310,3 @@ def _explains(callee: RankedCause, caller: RankedCause, p: RankingParams, step: 
 def _earlier(a: RankedCause, b: RankedCause) -> bool:
     assert a.onset is not None and b.onset is not None
     return (a.onset, -a.raw_score, a.service) < (b.onset, -b.raw_score, b.service)
-
-
-def _reachable(start: str, calls: Mapping[str, Sequence[str]]) -> set[str]:
-    seen: set[str] = set()
-    todo = list(calls.get(start, ()))
-    while todo:
-        name = todo.pop()
-        if name in seen or name == start:
-            continue
-        seen.add(name)
-        todo.extend(calls.get(name, ()))
-    return seen

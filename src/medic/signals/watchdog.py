@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from medic.domain.cluster import MetricName, ServiceInfo, ServiceKind
 from medic.domain.model import Evidence, Series, Severity, Signal, SignalSource
+from medic.domain.topology import reachable
 from medic.ports.cluster import ClusterReader
 from medic.ports.telemetry import MetricsSource
 from medic.signals.detectors import (
@@ -216,24 +217,12 @@ def _drop_symptoms(
     troubled = {name for name, signals in found.items() if signals}
     out: list[Signal] = []
     for name, signals in found.items():
-        downstream_trouble = bool(_reachable(name, calls) & troubled)
+        downstream_trouble = bool(reachable(name, calls) & troubled)
         for signal in signals:
             if downstream_trouble and signal.name != MEMORY_LEAK_SUSPECTED:
                 continue
             out.append(signal)
     return out
-
-
-def _reachable(start: str, calls: Mapping[str, Sequence[str]]) -> set[str]:
-    seen: set[str] = set()
-    todo = list(calls.get(start, ()))
-    while todo:
-        name = todo.pop()
-        if name in seen or name == start:
-            continue
-        seen.add(name)
-        todo.extend(calls.get(name, ()))
-    return seen
 
 
 def _last_positive(series: Series) -> float | None:

@@ -65,6 +65,9 @@ class IngestResult:
     new_incident: bool
 
 
+_GROUPING = threading.Lock()
+
+
 def new_incident_id(now: datetime) -> str:
     return f"inc-{now:%Y%m%d}-{secrets.token_hex(3)}"
 
@@ -82,8 +85,14 @@ def ingest(signals: Sequence[Signal], raw: str | None, now: datetime) -> list[In
 def _ingest_batch(items: Sequence[tuple[Signal, str | None]], now: datetime) -> list[IngestResult]:
     """Store and attach a batch with one write transaction: which signals are new is
     read first, their incidents are found (or opened), and then the new signals and
-    their links are written together. A signal that a concurrent writer stored in
-    between is reported as a duplicate and its link dropped, by the store."""
+    their links are written together. Batches of one process run one at a time: two
+    overlapping watchdog scans (or a scan and a webhook) must not both open an incident
+    for the same group, one of which would then never get its signal."""
+    with _GROUPING:
+        return _ingest_locked(items, now)
+
+
+def _ingest_locked(items: Sequence[tuple[Signal, str | None]], now: datetime) -> list[IngestResult]:
     store = deps().store
     known = store.signal_ids([signal.dedup_key for signal, _ in items])
     groups = _Groups(store, now)

@@ -1,0 +1,77 @@
+"""Overlapping ingestions (two watchdog scans, a scan and a webhook) open one incident."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from medic.action import Policy
+from medic.domain import Severity, Signal, SignalSource
+from medic.sandbox import Sandbox
+from medic.store import Store
+from medic.workflows.context import Deps, install, uninstall
+from medic.workflows.ingest import ingest
+
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def store(tmp_path: Path, database_url: str) -> Iterator[Store]:
+    store = Store(database_url)
+    store.migrate()
+    sandbox = Sandbox.open("auth-memory-leak-after-deploy", tmp_path / "sandbox")
+    install(
+        Deps(
+            store=store,
+            clock=sandbox.clock,
+            metrics=sandbox.metrics,
+            changes=sandbox.changes,
+            cluster=sandbox.cluster,
+            writer=sandbox.cluster,
+            namespace="production",
+            postmortem_dir=tmp_path / "pm",
+            policy=Policy(autonomy="approve", auto_actions=frozenset()),
+        )
+    )
+    yield store
+    uninstall()
+    store.close()
+
+
+def _finding(onset_minutes: int) -> Signal:
+    # Each scan estimates the onset a little differently: distinct signals, one group.
+    return Signal(
+        source=SignalSource.WATCHDOG,
+        fingerprint="watchdog-auth-service-leak",
+        name="MemoryLeakSuspected",
+        starts_at=NOW - timedelta(minutes=onset_minutes),
+        service="auth-service",
+        namespace="production",
+        severity=Severity.WARNING,
+    )
+
+
+def test_concurrent_scans_of_one_failure_open_one_incident(store: Store) -> None:
+    start = threading.Barrier(8)
+    errors: list[BaseException] = []
+
+    def scan(i: int) -> None:
+        start.wait()
+        try:
+            ingest([_finding(70 + i)], raw=None, now=NOW)
+        except BaseException as exc:  # noqa: BLE001 - surfaced by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=scan, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    incidents = store.list_incidents()
+    assert len(incidents) == 1, [(i.id, i.state) for i in incidents]
+    assert len(store.signals_of(incidents[0].id)) == 8
