@@ -78,3 +78,20 @@ def test_an_unreachable_metrics_backend_is_reported_to_the_caller() -> None:
     world.metrics.fail(TransientError("prometheus timed out"))
     with pytest.raises(TransientError):
         scan(world.metrics, world.cluster, world.namespace, world.now)
+
+
+def test_an_error_jump_older_than_the_look_back_is_still_signalled() -> None:
+    # The errors began 90 minutes ago: the last hour alone looks steady, but the first
+    # hour of the history was healthy.
+    world = seed_world(leak=False, catalog_deploy=False)
+    world.metrics.set(
+        "catalog",
+        MetricName.ERROR_RATIO,
+        0.002,
+        step_change(90 * 60, 0.2),
+        world.metrics.noisy(0.05),
+    )
+    signals = scan(world.metrics, world.cluster, world.namespace, world.now)
+    assert [(s.name, s.service) for s in signals] == [("ErrorRatioJump", "catalog")]
+    again = scan(world.metrics, world.cluster, world.namespace, world.now - timedelta(minutes=2))
+    assert {s.dedup_key for s in again} == {s.dedup_key for s in signals}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from medic.domain.cluster import MetricName, ServiceInfo, ServiceKind
@@ -75,7 +76,14 @@ def scan(
         leak = _leak_signal(
             metrics, namespace, service.name, now, lookback, horizon, history, step_seconds
         )
-        shifts = _shift_signals(metrics, namespace, service.name, now, lookback, step_seconds)
+        # A leaking service's own latency and errors are the leak's symptoms.
+        shifts = (
+            []
+            if leak
+            else _shift_signals(
+                metrics, namespace, service.name, now, lookback, step_seconds, history
+            )
+        )
         found[service.name] = ([leak] if leak else []) + shifts
     return _drop_symptoms(services, found)
 
@@ -155,12 +163,17 @@ def _shift_signals(
     now: datetime,
     lookback: timedelta,
     step: float,
+    history: timedelta = timedelta(hours=3),
 ) -> list[Signal]:
     out: list[Signal] = []
     start = now - lookback
     baseline_s = lookback.total_seconds() - 600.0
     latency = metrics.query(namespace, service, MetricName.LATENCY_P99_SECONDS, start, now, step)
     shift = detect_level_shift(latency, baseline_s=baseline_s, abs_floor=0.002)
+    if shift is None:
+        shift = _against_early_baseline(
+            metrics, namespace, service, MetricName.LATENCY_P99_SECONDS, now, history, step
+        )
     if shift is not None:
         text = (
             f"{service} p99 latency rose from {shift.baseline * 1000:.0f} ms to "
@@ -169,6 +182,10 @@ def _shift_signals(
         out.append(_shift_signal(namespace, service, LATENCY_LEVEL_SHIFT, shift, latency, text))
     errors = metrics.query(namespace, service, MetricName.ERROR_RATIO, start, now, step)
     jump = detect_error_jump(errors, baseline_s=baseline_s)
+    if jump is None:
+        jump = _against_early_baseline(
+            metrics, namespace, service, MetricName.ERROR_RATIO, now, history, step
+        )
     if jump is not None:
         text = (
             f"{service} error ratio rose from {jump.baseline:.1%} to {jump.recent:.1%} "
@@ -176,6 +193,51 @@ def _shift_signals(
         )
         out.append(_shift_signal(namespace, service, ERROR_RATIO_JUMP, jump, errors, text))
     return out
+
+
+# A fault older than the look-back fills the look-back's own baseline: compare the
+# last minutes with the first hour of the history too (a stricter bar: hours apart,
+# the daily traffic curve moves latency a little by itself).
+EARLY_BASELINE = timedelta(hours=1)
+EARLY_MIN_RELATIVE = 0.5
+
+
+def _against_early_baseline(
+    metrics: MetricsSource,
+    namespace: str,
+    service: str,
+    metric: MetricName,
+    now: datetime,
+    history: timedelta,
+    step: float,
+) -> ShiftFinding | None:
+    if history <= EARLY_BASELINE + timedelta(minutes=20):
+        return None
+    early_start = now - history
+    early = metrics.query(
+        namespace, service, metric, early_start, early_start + EARLY_BASELINE, step
+    )
+    recent = metrics.query(namespace, service, metric, now - timedelta(minutes=10), now, step)
+    joined = Series(
+        metric=early.metric,
+        service=service,
+        points=early.points + recent.points,
+        labels=early.labels,
+        unit=early.unit,
+    )
+    floor = 0.002 if metric is MetricName.LATENCY_P99_SECONDS else 0.005
+    finding = detect_level_shift(
+        joined,
+        baseline_s=history.total_seconds(),
+        min_relative=EARLY_MIN_RELATIVE,
+        abs_floor=floor,
+    )
+    if finding is None:
+        return None
+    # The onset lies somewhere between the two windows (the diagnostician finds it);
+    # an hour-snapped stand-in keeps repeated scans' signals one redelivery.
+    hour = (now - history + EARLY_BASELINE).replace(minute=0, second=0, microsecond=0)
+    return replace(finding, onset=hour.timestamp())
 
 
 def _shift_signal(
