@@ -102,7 +102,12 @@ def test_the_service_comes_from_the_most_specific_label(
 
 @pytest.mark.parametrize(
     ("given", "severity"),
-    [("critical", Severity.CRITICAL), ("Info", Severity.INFO), ("page", Severity.WARNING)],
+    [
+        ("critical", Severity.CRITICAL),
+        ("Info", Severity.INFO),
+        ("page", Severity.CRITICAL),
+        ("whenever", Severity.WARNING),
+    ],
 )
 def test_severity_maps_and_unknown_values_become_warning(given: str, severity: Severity) -> None:
     payload = _sample()

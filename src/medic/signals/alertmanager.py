@@ -7,7 +7,6 @@ the signal, never interpreted.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -16,7 +15,8 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from medic.domain.errors import InvalidInputError
-from medic.domain.model import Severity, Signal, SignalSource
+from medic.domain.model import Signal, SignalSource
+from medic.signals.payload import describe, label_fingerprint, severity_of
 
 __all__ = [
     "AlertmanagerAlert",
@@ -88,7 +88,7 @@ def parse_alertmanager(body: bytes) -> list[Signal]:
     try:
         payload = AlertmanagerPayload.model_validate(raw)
     except ValidationError as e:
-        raise InvalidInputError(_describe(e)) from e
+        raise InvalidInputError(describe(e)) from e
     return [_to_signal(alert) for alert in payload.alerts]
 
 
@@ -98,12 +98,12 @@ def _to_signal(alert: AlertmanagerAlert) -> Signal:
     name = labels.get("alertname", "") or "unnamed alert"
     return Signal(
         source=SignalSource.ALERTMANAGER,
-        fingerprint=alert.fingerprint or _label_fingerprint(labels),
+        fingerprint=alert.fingerprint or label_fingerprint(labels),
         name=name,
         starts_at=alert.startsAt.astimezone(UTC),
         service=_service(labels),
         namespace=labels.get("namespace") or None,
-        severity=_severity(labels.get("severity", "")),
+        severity=severity_of(labels.get("severity", "")),
         firing=alert.status == "firing",
         ends_at=_ends_at(alert.endsAt),
         summary=annotations.get("summary") or annotations.get("description") or name,
@@ -119,45 +119,7 @@ def _service(labels: Mapping[str, str]) -> str | None:
     return None
 
 
-def _severity(value: str) -> Severity:
-    try:
-        return Severity(value.strip().lower())
-    except ValueError:
-        return Severity.WARNING
-
-
 def _ends_at(value: datetime | None) -> datetime | None:
     if value is None or value.year == _GO_ZERO_YEAR:
         return None
     return value.astimezone(UTC)
-
-
-def _label_fingerprint(labels: Mapping[str, str]) -> str:
-    """Stable across redeliveries and processes: a hash of the sorted label set."""
-    canonical = json.dumps(sorted(labels.items()), separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
-
-
-def _describe(error: ValidationError) -> str:
-    first = error.errors()[0]
-    path = _path(first["loc"])
-    kind = first["type"]
-    if kind.startswith(("datetime", "timezone")):
-        detail = "invalid datetime" if kind.startswith("datetime") else "timezone missing"
-    elif kind == "missing":
-        detail = "field required"
-    else:
-        detail = first["msg"].lower()
-    more = error.error_count() - 1
-    suffix = f" (and {more} more error{'s' if more > 1 else ''})" if more else ""
-    return f"{path}: {detail}{suffix}" if path else f"{detail}{suffix}"
-
-
-def _path(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else part
-    return out
