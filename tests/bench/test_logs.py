@@ -11,8 +11,9 @@ from typer.testing import CliRunner
 from medic.bench.logs import grouping_accuracy, normalise_template, parsing_accuracy
 from medic.cli import app
 from medic.domain.errors import InvalidInputError
+from tests.shared_data import SHARED_DATA
 
-LOGHUB = Path(__file__).parents[2].parent / "shared" / "data" / "loghub_2k"
+LOGHUB = SHARED_DATA / "loghub_2k"
 runner = CliRunner()
 
 

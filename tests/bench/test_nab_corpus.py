@@ -18,8 +18,9 @@ from medic.bench.nab_corpus import NabFile, load_corpus, load_profiles
 from medic.bench.nab_detectors import null_scores, windowed_gaussian_scores
 from medic.bench.nab_scoring import sweep_file
 from medic.cli import app
+from tests.shared_data import SHARED_DATA
 
-NAB = Path(__file__).parents[2].parent / "shared" / "data" / "nab"
+NAB = SHARED_DATA / "nab"
 SCOREBOARD = {  # NAB README, "Windowed Gaussian"
     "standard": 39.6,
     "reward_low_FP_rate": 20.9,
@@ -27,7 +28,14 @@ SCOREBOARD = {  # NAB README, "Windowed Gaussian"
 }
 runner = CliRunner()
 
-needs_corpus = pytest.mark.skipif(not (NAB / "labels").is_dir(), reason="NAB corpus not present")
+# The corpus is part of the shared data every machine here has: missing is a failure.
+needs_corpus = pytest.mark.usefixtures("nab_corpus_present")
+
+
+@pytest.fixture
+def nab_corpus_present() -> None:
+    if not (NAB / "labels").is_dir():
+        pytest.fail(f"the NAB corpus is missing: expected it at {NAB}")
 
 
 @pytest.fixture(scope="module")

@@ -148,6 +148,8 @@ def document(incident_id: str) -> str:
         store.verification(incident_id),
     )
     path = _write_atomically(d.postmortem_dir / f"{incident_id}.md", markdown)
+    # The timeline first: once the record names the post-mortem, the incident is whole.
+    note(incident_id, "postmortem", f"post-mortem written to {path}", "postmortem")
     store.save_postmortem(
         Postmortem(
             incident_id=incident_id,
@@ -156,7 +158,6 @@ def document(incident_id: str) -> str:
             path=str(path),
         )
     )
-    note(incident_id, "postmortem", f"post-mortem written to {path}", "postmortem")
     return str(path)
 
 
