@@ -11,6 +11,7 @@ list for an unknown incident; writes to an unknown incident raise NotFoundError.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -21,7 +22,7 @@ from sqlalchemy import Table, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from medic.domain.errors import ConflictError, NotFoundError
+from medic.domain.errors import ConflictError, NotFoundError, TransientError
 from medic.domain.model import (
     Approval,
     Diagnosis,
@@ -98,10 +99,21 @@ class Store:
     def __exit__(self, *_: object) -> None:
         self.close()
 
-    def migrate(self) -> None:
-        """Bring the schema to the newest revision. Idempotent and safe to race."""
-        with translate_errors(self._url):
-            upgrade(self._engine)
+    def migrate(self, attempts: int = 5) -> None:
+        """Bring the schema to the newest revision. Idempotent and safe to race.
+
+        Processes starting together on a new SQLite file can find it locked while
+        another one switches it to WAL (that pragma does not wait): retry a few times.
+        """
+        for attempt in range(1, attempts + 1):
+            try:
+                with translate_errors(self._url):
+                    upgrade(self._engine)
+                return
+            except TransientError:
+                if attempt == attempts:
+                    raise
+                time.sleep(0.25 * 2**attempt)
 
     def ping(self) -> None:
         """Raise TransientError or PermanentError unless the database answers."""
