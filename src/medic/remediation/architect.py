@@ -14,6 +14,7 @@ from datetime import datetime
 from types import MappingProxyType
 
 from medic.domain import (
+    Action,
     ActionKind,
     Criterion,
     Diagnosis,
@@ -264,17 +265,31 @@ def _restart(
         f"{service.name} leaks memory ({why}; evidence {cites}); fresh pods reset it",
         verification=(criterion,),
     )
-    follow_up = make_action(
-        ActionKind.ESCALATE,
+    return _with_follow_up(
+        diagnosis,
+        top,
+        restart,
         service.name,
-        service.namespace,
         f"a restart only buys time: the leak in {service.name} needs a fix ({why})",
+        f"restart {service.name}; {why}",
     )
+
+
+def _with_follow_up(
+    diagnosis: Diagnosis,
+    top: Hypothesis,
+    now: Action,
+    later_target: str,
+    later_reason: str,
+    decision: str,
+) -> Plan:
+    """A plan of one action now and a hand-over to a human for the lasting fix."""
+    follow_up = make_action(ActionKind.ESCALATE, later_target, now.namespace, later_reason)
     return Plan(
         incident_id=diagnosis.incident_id,
-        immediate=(restart,),
+        immediate=(now,),
         long_term=(follow_up,),
-        rationale=_rationale(diagnosis, top, f"restart {service.name}; {why}"),
+        rationale=_rationale(diagnosis, top, decision),
     )
 
 
@@ -297,17 +312,13 @@ def _scale_out(
         params={"replicas": replicas, "from_replicas": current},
         verification=(criterion,),
     )
-    follow_up = make_action(
-        ActionKind.ESCALATE,
+    return _with_follow_up(
+        diagnosis,
+        top,
+        scale,
         service.name,
-        service.namespace,
         f"review {service.name}'s capacity planning and autoscaling",
-    )
-    return Plan(
-        incident_id=diagnosis.incident_id,
-        immediate=(scale,),
-        long_term=(follow_up,),
-        rationale=_rationale(diagnosis, top, f"scale {service.name} out to {replicas} replicas"),
+        f"scale {service.name} out to {replicas} replicas",
     )
 
 
@@ -332,18 +343,14 @@ def _revert_config(
         params={"key": key},
         verification=(criterion,),
     )
-    follow_up = make_action(
-        ActionKind.ESCALATE,
+    return _with_follow_up(
+        diagnosis,
+        top,
+        revert,
         service.name,
-        service.namespace,
         f"review the change of {key} on {service.name} before it is applied again "
         f"(evidence {cites})",
-    )
-    return Plan(
-        incident_id=diagnosis.incident_id,
-        immediate=(revert,),
-        long_term=(follow_up,),
-        rationale=_rationale(diagnosis, top, f"revert {key} on {service.name}"),
+        f"revert {key} on {service.name}",
     )
 
 
@@ -368,17 +375,13 @@ def _cordon(
         params={"service": service.name},
         verification=(criterion,),
     )
-    follow_up = make_action(
-        ActionKind.ESCALATE,
+    return _with_follow_up(
+        diagnosis,
+        top,
+        cordon,
         node,
-        service.namespace,
         f"find out what is starving node {node} (noisy neighbour, hardware) before uncordoning it",
-    )
-    return Plan(
-        incident_id=diagnosis.incident_id,
-        immediate=(cordon,),
-        long_term=(follow_up,),
-        rationale=_rationale(diagnosis, top, f"cordon node {node}"),
+        f"cordon node {node}",
     )
 
 
