@@ -25,37 +25,26 @@ def _binary(name: str) -> str:
 
 
 @contextmanager
-def alertmanager(workdir: Path, config: str) -> Iterator[str]:
-    """A real Alertmanager with `config`; yields its base URL; stopped afterwards."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    (workdir / "alertmanager.yml").write_text(config)
-    port = free_port()
-    log = (workdir / "alertmanager.log").open("wb")
+def _server(workdir: Path, name: str, args: list[str], port: int) -> Iterator[str]:
+    """Run a Debian-packaged server (`name`) until its /-/ready answers; yield its URL."""
+    log_path = workdir / f"{name}.log"
     process = subprocess.Popen(
-        [
-            _binary("prometheus-alertmanager"),
-            f"--config.file={workdir / 'alertmanager.yml'}",
-            f"--storage.path={workdir / 'data'}",
-            f"--web.listen-address=127.0.0.1:{port}",
-            "--cluster.listen-address=",
-        ],
-        stdout=log,
+        [_binary(name), *args, f"--web.listen-address=127.0.0.1:{port}"],
+        stdout=log_path.open("wb"),
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
 
     def ready() -> bool:
         if process.poll() is not None:
-            raise AssertionError(
-                "alertmanager exited:\n" + (workdir / "alertmanager.log").read_text()[-3000:]
-            )
+            raise AssertionError(f"{name} exited:\n" + log_path.read_text()[-3000:])
         try:
             return httpx.get(f"{url}/-/ready", timeout=1).status_code == 200
         except httpx.HTTPError:
             return False
 
     try:
-        wait_until("alertmanager to be ready", ready, timeout=30)
+        wait_until(f"{name} to be ready", ready, timeout=30)
         yield url
     finally:
         process.terminate()
@@ -64,6 +53,20 @@ def alertmanager(workdir: Path, config: str) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@contextmanager
+def alertmanager(workdir: Path, config: str) -> Iterator[str]:
+    """A real Alertmanager with `config`; yields its base URL; stopped afterwards."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "alertmanager.yml").write_text(config)
+    args = [
+        f"--config.file={workdir / 'alertmanager.yml'}",
+        f"--storage.path={workdir / 'data'}",
+        "--cluster.listen-address=",
+    ]
+    with _server(workdir, "prometheus-alertmanager", args, free_port()) as url:
+        yield url
 
 
 def promtool(*args: str) -> str:
@@ -81,37 +84,9 @@ def prometheus(workdir: Path, config: str, tsdb: Path | None = None) -> Iterator
     """A real Prometheus with `config` (and the blocks in `tsdb`); yields its base URL."""
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "prometheus.yml").write_text(config)
-    port = free_port()
-    log = (workdir / "prometheus.log").open("wb")
-    process = subprocess.Popen(
-        [
-            _binary("prometheus"),
-            f"--config.file={workdir / 'prometheus.yml'}",
-            f"--storage.tsdb.path={tsdb or workdir / 'data'}",
-            f"--web.listen-address=127.0.0.1:{port}",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-
-    def ready() -> bool:
-        if process.poll() is not None:
-            raise AssertionError(
-                "prometheus exited:\n" + (workdir / "prometheus.log").read_text()[-3000:]
-            )
-        try:
-            return httpx.get(f"{url}/-/ready", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    try:
-        wait_until("prometheus to be ready", ready, timeout=30)
+    args = [
+        f"--config.file={workdir / 'prometheus.yml'}",
+        f"--storage.tsdb.path={tsdb or workdir / 'data'}",
+    ]
+    with _server(workdir, "prometheus", args, free_port()) as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
