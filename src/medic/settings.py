@@ -57,6 +57,24 @@ class WatchdogSettings(BaseModel):
     interval_seconds: int = Field(10, ge=1, le=59, description="real seconds between scans")
 
 
+class GroupingSettings(BaseModel):
+    """How signals become incidents (medic.signals.grouping)."""
+
+    group_by: list[str] = Field(
+        default_factory=lambda: ["namespace", "service"],
+        min_length=1,
+        description="labels whose values make a group: namespace, service, alertname, any label",
+    )
+    window_seconds: float = Field(
+        1800.0, ge=0, description="a closed incident absorbs its group's signals this long"
+    )
+    topology: bool = Field(True, description="callers' and callees' alerts join an open incident")
+    flap_limit: int = Field(
+        3, ge=0, description="incidents per group within flap_period before it stops reopening"
+    )
+    flap_period_seconds: float = Field(6 * 3600.0, gt=0)
+
+
 class VerificationSettings(BaseModel):
     window_seconds: float = Field(600.0, gt=0, description="watched-system seconds")
     poll_seconds: float = Field(30.0, gt=0)
@@ -181,6 +199,7 @@ class Settings(BaseSettings):
     sandbox: SandboxSettings = SandboxSettings()
     approval: ApprovalSettings = ApprovalSettings()
     watchdog: WatchdogSettings = WatchdogSettings()
+    grouping: GroupingSettings = GroupingSettings()
     verification: VerificationSettings = VerificationSettings()
     kubernetes: KubernetesSettings = KubernetesSettings()
     prometheus: PrometheusSettings = PrometheusSettings()

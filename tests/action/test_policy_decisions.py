@@ -223,6 +223,57 @@ def test_an_absolute_freeze_covers_whole_days_in_its_time_zone() -> None:
     assert _decide(_act(), policy=policy, now=datetime(2026, 12, 23, 4, 59, tzinfo=UTC)).allowed
 
 
+WEEKENDS = """
+defaults: {autonomy: auto, auto_actions: [rollout_undo]}
+freezes:
+  - name: weekend
+    namespace: production
+    cron: "0 18 * * FRI"
+    duration: 64h
+    timezone: Europe/Paris
+"""
+
+
+@pytest.mark.parametrize(
+    ("utc", "until"),
+    [
+        # Paris is UTC+1 until the 29th of March: Friday 18:00 local is 17:00 UTC.
+        (datetime(2026, 3, 6, 16, 59, tzinfo=UTC), None),  # Friday 17:59 local
+        (datetime(2026, 3, 6, 17, 0, tzinfo=UTC), "2026-03-09T09:00:00+00:00"),
+        (datetime(2026, 3, 8, 12, 0, tzinfo=UTC), "2026-03-09T09:00:00+00:00"),  # Sunday
+        (datetime(2026, 3, 9, 8, 59, tzinfo=UTC), "2026-03-09T09:00:00+00:00"),  # +63h59m
+        (datetime(2026, 3, 9, 9, 0, tzinfo=UTC), None),  # Monday 10:00 local: 64h later
+        (datetime(2026, 3, 11, 12, 0, tzinfo=UTC), None),  # Wednesday
+        # From the 29th Paris is UTC+2: Friday 18:00 local is 16:00 UTC.
+        (datetime(2026, 4, 3, 15, 59, tzinfo=UTC), None),
+        (datetime(2026, 4, 3, 16, 0, tzinfo=UTC), "2026-04-06T08:00:00+00:00"),
+    ],
+)
+def test_a_cron_freeze_recurs_in_its_time_zone_even_under_auto(
+    utc: datetime, until: str | None
+) -> None:
+    decision = _decide(_act(), policy=_policy(WEEKENDS), now=utc)
+    if until is None:
+        # Outside the freeze `auto` acts unasked on this allow-listed action.
+        assert decision.allowed and not decision.requires_approval
+    else:
+        assert not decision.allowed
+        assert decision.reason == (
+            f"change freeze 'weekend' on production/auth-service until {until}"
+        )
+
+
+def test_a_cron_freeze_lasting_past_its_next_start_is_one_freeze() -> None:
+    policy = _policy(
+        "defaults: {autonomy: approve}\n"
+        "freezes:\n  - {name: deploy week, cron: '0 9 * * MON-FRI', duration: 25h}\n"
+    )
+    # Windows from 09:00 Monday to 10:00 the next day overlap until Friday's ends.
+    decision = _decide(_act(), policy=policy, now=datetime(2026, 3, 3, 12, 0, tzinfo=UTC))
+    assert decision.reason.endswith("until 2026-03-07T10:00:00+00:00")
+    assert _decide(_act(), policy=policy, now=datetime(2026, 3, 7, 10, 0, tzinfo=UTC)).allowed
+
+
 # -- rate limits ----------------------------------------------------------------------
 
 

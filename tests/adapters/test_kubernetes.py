@@ -213,6 +213,15 @@ def test_cordon_marks_the_node_unschedulable_and_evicts_its_pods(
     ]  # not the DaemonSet's node-exporter
 
 
+def test_a_node_medic_already_cordoned_for_another_incident_is_left_as_it_is(
+    cluster: KubernetesCluster, kube: KubeMock
+) -> None:
+    assert cluster.cordon_node("node-a", key="incident-1").applied
+    again = cluster.cordon_node("node-a", key="incident-2")
+    assert not again.applied
+    assert "already cordoned by medic (incident-1)" in again.detail
+
+
 def test_dry_runs_carry_dry_run_all_and_change_nothing_reported(
     cluster: KubernetesCluster, kube: KubeMock
 ) -> None:

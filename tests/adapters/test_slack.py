@@ -1,7 +1,9 @@
-"""SlackChatOps against a fake Slack Web API: the approval message and its update."""
+"""SlackChatOps against a fake Slack Web API: the approval message, the rejection form and
+the message's update."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -135,3 +137,38 @@ def test_a_wrong_bot_token_is_a_permanent_error(
     incident, diagnosis, plan = loop_objects
     with pytest.raises(PermanentError, match="invalid_auth"):
         _chatops(slack, token="xoxb-wrong").request_approval(incident, diagnosis, plan, URL)
+
+
+def test_the_reject_form_is_a_modal_slack_accepts_and_carries_its_state(
+    slack: FakeSlack,
+) -> None:
+    state = json.dumps({"incident_id": "inc-web-1", "padding": "x" * 2000})
+    _chatops(slack).open_reject_form(slack.trigger(), "inc-<!channel>", "ab" * 32, state)
+
+    [view] = slack.views.values()  # the fake refuses what Slack would refuse
+    assert view["private_metadata"] == state
+    assert view["callback_id"] == "medic_reject_form"
+    [reason] = [b for b in view["blocks"] if b["type"] == "input"]
+    assert reason.get("optional", False) is False  # Slack requires it before submitting
+    assert reason["element"]["max_length"] == 500
+    text = _text(view["blocks"])
+    assert "`abababababab`" in text
+    assert "inc-&lt;!channel&gt;" in text and "<!channel>" not in text
+
+
+@pytest.mark.parametrize("trigger_id", ["", "1.2.never-issued"])
+def test_a_form_slack_refuses_to_open_is_a_permanent_error(
+    slack: FakeSlack, trigger_id: str
+) -> None:
+    with pytest.raises(PermanentError, match=r"views\.open failed: invalid_"):
+        _chatops(slack).open_reject_form(trigger_id, "inc-web-1", "ab" * 32, "{}")
+    assert slack.views == {}
+
+
+def test_a_trigger_opens_one_form_only(slack: FakeSlack) -> None:
+    trigger_id = slack.trigger()
+    chatops = _chatops(slack)
+    chatops.open_reject_form(trigger_id, "inc-web-1", "ab" * 32, "{}")
+    with pytest.raises(PermanentError, match="invalid_trigger_id"):
+        chatops.open_reject_form(trigger_id, "inc-web-1", "ab" * 32, "{}")
+    assert len(slack.views) == 1

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import json
+import random
+import statistics
 import subprocess
 import sys
+
+from medic.bench.ingest import IngestRun, _bodies
+from medic.signals.alertmanager import parse_alertmanager
 
 
 def test_bench_ingest_reports_every_alert_stored_once() -> None:
@@ -37,3 +42,19 @@ def test_bench_ingest_reports_every_alert_stored_once() -> None:
     assert (summary["lost"], summary["duplicated"]) == (0, 0)
     assert report["cases"][0]["redeliveries"] > 0
     assert report["cases"][0]["failed_requests"] == 0
+
+
+def test_the_bench_posts_alertmanager_notifications_of_several_sizes() -> None:
+    # Alertmanager sends one notification per group: some of one alert, some of many.
+    bodies = _bodies(IngestRun(alerts=1000, batch=10), random.Random(1))
+
+    sizes = [len(fingerprints) for _, fingerprints in bodies]
+    assert sum(sizes) == 1000
+    assert min(sizes) == 1 and max(sizes) <= 19
+    assert 8 <= statistics.mean(sizes) <= 12
+    every = [fingerprint for _, fingerprints in bodies for fingerprint in fingerprints]
+    assert len(set(every)) == 1000
+    for body, fingerprints in bodies:
+        signals = parse_alertmanager(body)  # what the server's endpoint reads
+        assert [s.fingerprint for s in signals] == fingerprints
+        assert all(s.firing and s.service and len(s.labels) >= 8 for s in signals)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -64,3 +65,39 @@ def test_a_new_speed_keeps_the_simulated_present(tmp_path: Path) -> None:
     assert seen <= faster.clock.now() < seen + timedelta(minutes=10)
     assert isinstance(faster.clock, SimClock) and faster.clock.speed == 600.0
     assert datetime.now(UTC) - timedelta(minutes=1) < first.origin
+
+
+def test_held_time_stands_still_and_runs_on_from_where_it_stood() -> None:
+    fake = _FakeTime()
+    clock = SimClock(
+        START,
+        anchor_wall=fake.wall,
+        speed=60.0,
+        wall=lambda: fake.wall,
+        monotonic=lambda: fake.mono,
+    )
+    clock.hold()
+    fake.mono += 30.0  # the loop takes 30 real seconds to start
+    fake.wall += 30.0
+    assert clock.now() == START
+    assert clock.release() == 30.0
+    assert clock.now() == START
+    fake.mono += 1.0
+    assert clock.now() == START + timedelta(minutes=1)
+    assert clock.anchor_wall == 1_000_030.0
+
+
+def test_a_held_sandbox_starts_at_its_origin_and_persists_the_new_anchor(
+    tmp_path: Path,
+) -> None:
+    held = Sandbox.open(SEED, tmp_path, speed=600.0, hold=True)
+    stood = held.clock.now()
+    time.sleep(0.2)  # two simulated minutes, were time running
+    assert held.clock.now() == stood < held.origin + timedelta(seconds=30)
+    held.start()
+    again = Sandbox.open(SEED, tmp_path, speed=600.0)
+    # Another process reads the same timeline: it began at start(), not at open().
+    assert held.origin <= again.clock.now() < held.origin + timedelta(minutes=2)
+    # Reopening an existing sandbox never holds: its time is already running.
+    reopened = Sandbox.open(SEED, tmp_path, speed=600.0, hold=True)
+    assert reopened.clock.now() > held.origin

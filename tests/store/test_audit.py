@@ -159,3 +159,43 @@ def test_first_approvals_are_read_back_for_a_second_approver(store: Store) -> No
     store.audit.append(first)
     store.audit.append(replace(first, plan_hash="p2", actor="bob"))
     assert store.audit.approvers("inc-1", "p1", "first-approval") == ["alice"]
+
+
+def test_a_keyed_entry_appended_twice_is_one_entry_and_the_chain_stays_valid(
+    store: Store,
+) -> None:
+    first = store.audit.append(_draft(1), key="execution:inc-1:ab:now:0")
+    # A step re-run after a crash: same key, and what it found has changed meanwhile.
+    again = store.audit.append(
+        replace(_draft(2), outcome="already_applied"), key="execution:inc-1:ab:now:0"
+    )
+    assert again == first
+    later = store.audit.append(_draft(3), key="verification:inc-1:ab")
+    unkeyed = [store.audit.append(_draft(4)), store.audit.append(_draft(4))]
+    entries = list(store.audit.entries())
+    assert entries == [first, later, *unkeyed]
+    assert [e.outcome for e in entries] == ["succeeded"] * 4
+    assert store.audit.head() == (4, unkeyed[-1].hash)
+    assert _verify(store) == (None, "")
+
+
+def test_concurrent_appenders_of_one_key_append_it_once(database_url: str) -> None:
+    stores = [Store(database_url) for _ in range(3)]
+    stores[0].migrate()
+    barrier = threading.Barrier(6)
+
+    def append(worker: int) -> None:
+        barrier.wait()
+        for n in range(5):
+            stores[worker % 3].audit.append(_draft(n, actor=f"worker-{worker}"), key=f"k{n}")
+
+    try:
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            list(pool.map(append, range(6)))
+        entries = list(stores[0].audit.entries())
+        assert [e.seq for e in entries] == [1, 2, 3, 4, 5]
+        assert sorted(int(str(e.data["n"])) for e in entries) == [0, 1, 2, 3, 4]
+        assert _verify(stores[0]) == (None, "")
+    finally:
+        for store in stores:
+            store.close()

@@ -11,13 +11,16 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, text
 
+from medic.action.audit import verify_chain
 from medic.domain import PermanentError, TimelineEntry, TransientError
+from medic.domain.audit import AuditDraft, AuditKind
 from medic.store import Store
-from medic.store.migrate import VERSION_TABLE, include_name
+from medic.store.migrate import VERSION_TABLE, alembic_config, include_name
 from medic.store.models import Base
 from tests import pg
 from tests.store import builders
@@ -41,7 +44,7 @@ def test_migrating_again_keeps_the_data(database_url: str) -> None:
         store.migrate()
         store.migrate()
         assert store.get_incident("inc-1") == builders.incident()
-    assert _versions(database_url) == ["0002"]
+    assert _versions(database_url) == ["0003"]
 
 
 def test_the_migrations_build_exactly_the_models_schema(database_url: str) -> None:
@@ -101,7 +104,7 @@ def test_processes_starting_together_migrate_once(database_url: str) -> None:
             if child.poll() is None:
                 child.kill()
     assert [c.returncode for c in children] == [0, 0, 0], [err for _, err in outcomes]
-    assert _versions(database_url) == ["0002"]
+    assert _versions(database_url) == ["0003"]
 
 
 def test_threads_and_processes_write_at_the_same_time(database_url: str) -> None:
@@ -184,3 +187,23 @@ def test_an_in_memory_sqlite_store_works_across_threads() -> None:
         with ThreadPoolExecutor(max_workers=2) as pool:
             pool.submit(store.create_incident, builders.incident()).result()
         assert store.get_incident("inc-1") == builders.incident()
+
+
+def test_the_audit_key_migration_keeps_the_chain_both_ways(database_url: str) -> None:
+    with Store(database_url) as store:
+        store.migrate()
+        draft = AuditDraft(at=T0, actor="medic", kind=AuditKind.PLAN, outcome="proposed")
+        appended = [store.audit.append(draft, key="plan:inc-1:p1"), store.audit.append(draft)]
+    engine = create_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            command.downgrade(alembic_config(connection), "0002")
+        assert _versions(database_url) == ["0002"]
+        with Store(database_url) as store:
+            store.migrate()  # back to the newest: the entries survive, unkeyed
+            assert list(store.audit.entries()) == appended
+            assert verify_chain(store.audit.entries(), store.audit.head()).intact
+            assert store.audit.append(draft, key="plan:inc-1:p1").seq == 3
+            assert store.audit.append(draft, key="plan:inc-1:p1").seq == 3
+    finally:
+        engine.dispose()

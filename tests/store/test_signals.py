@@ -5,6 +5,9 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
+import pytest
+
+from medic.domain import NotFoundError, TimelineEntry
 from medic.store import Store
 from tests.store import builders
 from tests.store.builders import T0
@@ -60,3 +63,52 @@ def test_rejected_webhooks_are_listed_newest_first_up_to_the_limit(store: Store)
         store.record_rejected("grafana", f"bad {minute}", b"", T0 + timedelta(minutes=minute))
     assert [r.reason for r in store.rejected()] == ["bad 3", "bad 2", "bad 1"]
     assert [r.reason for r in store.rejected(limit=1)] == ["bad 3"]
+
+
+def test_a_batch_stores_new_signals_once_and_reports_redeliveries(store: Store) -> None:
+    store.create_incident(builders.incident())
+    known_id, _ = store.record_signal(builders.signal("known"))
+    fresh, repeated = builders.signal("fresh"), builders.signal("twice")
+    items = [(builders.signal("known"), None), (fresh, "{}"), (repeated, None), (repeated, None)]
+    ids = ["id-known-again", "id-fresh", "id-twice", "id-twice-again"]
+    entry = TimelineEntry(at=T0, kind="signal", message="alertmanager firing")
+    links = [("inc-1", signal_id, entry, f"signal:{signal_id}") for signal_id in ids]
+
+    recorded = store.record_signals(items, links, ids)
+
+    assert recorded == [
+        (known_id, False),
+        ("id-fresh", True),
+        ("id-twice", True),
+        ("id-twice", False),
+    ]
+    # Only what was stored now is attached: once each, with its timeline entry.
+    assert store.signals_of("inc-1") == [fresh, repeated]
+    assert store.incidents_of_signals(["id-fresh", "id-twice", known_id]) == {
+        "id-fresh": "inc-1",
+        "id-twice": "inc-1",
+    }
+    assert [e.message for e in store.timeline("inc-1")] == ["alertmanager firing"] * 2
+
+
+def test_a_batch_naming_an_unknown_incident_stores_nothing(store: Store) -> None:
+    entry = TimelineEntry(at=T0, kind="signal", message="m")
+    with pytest.raises(NotFoundError):
+        store.record_signals([(builders.signal(), None)], [("inc-x", "id-1", entry, "k")], ["id-1"])
+    assert store.signal_ids([builders.signal().dedup_key]) == {}
+
+
+def test_looking_up_nothing_finds_nothing(store: Store) -> None:
+    assert store.signal_ids([]) == {}
+    assert store.incidents_of_signals([]) == {}
+    assert store.record_signals([]) == []
+
+
+def test_a_sqlite_commit_is_synced_to_disk_before_it_returns(sqlite_url: str) -> None:
+    # FULL, not NORMAL: a webhook acknowledged after its commit survives a power loss.
+    with Store(sqlite_url) as store:
+        store.migrate()
+        store.record_signal(builders.signal())
+        with store._engine.connect() as connection:  # one of the store's own connections
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL

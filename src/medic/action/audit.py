@@ -26,6 +26,7 @@ from medic.domain.audit import (
 __all__ = [
     "ChainReport",
     "approval_entry",
+    "entry_key",
     "execution_entry",
     "export_line",
     "plan_entry",
@@ -106,6 +107,14 @@ def export_line(entry: AuditEntry) -> str:
 
 
 # -- entries for the loop's decisions and actions --------------------------------------
+
+
+def entry_key(kind: AuditKind, incident_id: str, *names: str) -> str:
+    """The idempotency key a workflow step appends its entry under (`Store.audit.append`):
+    the same for every run of the step, so a step that runs again after a crash or a
+    retry does not append a second entry. One per kind, incident and `names` (the plan
+    hash; for an action, its idempotency key)."""
+    return ":".join((kind.value, incident_id, *names))
 
 
 def plan_entry(plan: Plan, at: datetime) -> AuditDraft:

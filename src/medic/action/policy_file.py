@@ -1,8 +1,12 @@
 """The policy file (YAML), validated: see docs/policy.md for the format.
 
-Every mistake is refused at load time with the file, the key path and what is allowed
-(`policy.yaml: rules[2].autonomy: 'aprove' is not allowed; allowed: observe, propose,
-approve, auto`): a policy that silently ignores a typo could grant more than meant.
+Every mistake is refused at load time with the file, the line, the key path and what
+is allowed (`policy.yaml:9: rules[2].autonomy: 'aprove' is not allowed; allowed:
+observe, propose, approve, auto`): a policy that silently ignores a typo could grant
+more than meant.
+
+Recurring freezes given as cron expressions are evaluated with `cronsim` (Debian
+cron's semantics, daylight-saving changes included) in the freeze's time zone.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
+from cronsim import CronSim, CronSimError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from medic.domain import ActionKind, InvalidInputError, Risk
@@ -45,6 +50,19 @@ _UNION_MEMBERS = frozenset({"datetime", "date"})  # pydantic names them in error
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
 _UNIT_SECONDS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _CLOCK = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
+_CRON_FIELDS = 5  # minute hour day-of-month month day-of-week
+# Back-to-back cron windows are merged into one freeze, up to this many.
+_MAX_MERGED_WINDOWS = 1000
+
+
+def _seconds(value: Any) -> Any:
+    """A duration such as 90s, 30m, 1h, 1d as seconds; numbers pass as they are."""
+    if isinstance(value, str):
+        match = _DURATION.match(value)
+        if match is None:
+            raise ValueError(f"{value!r} is not a duration; use e.g. 90s, 30m, 1h, 1d")
+        return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    return value
 
 
 class _Strict(BaseModel):
@@ -77,12 +95,7 @@ class RateLimit(_Strict):
     @field_validator("window", mode="before")
     @classmethod
     def _duration(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            match = _DURATION.match(value)
-            if match is None:
-                raise ValueError(f"{value!r} is not a duration; use e.g. 90s, 30m, 1h, 1d")
-            return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
-        return value
+        return _seconds(value)
 
     @field_validator("window")
     @classmethod
@@ -134,7 +147,8 @@ class Weekly(_Strict):
 
 
 class Freeze(_Strict):
-    """A change freeze: weekly, or from `start` to `end` (dates are whole days)."""
+    """A change freeze: weekly; from `start` to `end` (dates are whole days); or for
+    `duration` from every time the `cron` expression fires (local to `timezone`)."""
 
     name: str
     namespace: str = "*"
@@ -143,6 +157,38 @@ class Freeze(_Strict):
     weekly: Weekly | None = None
     start: datetime | date | None = None
     end: datetime | date | None = None
+    cron: str | None = None
+    duration: float | None = Field(
+        default=None, description="seconds; or a duration such as 30m, 64h, 2d"
+    )
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if len(value.split()) != _CRON_FIELDS:
+            raise ValueError(
+                f"{value!r} is not a cron expression: it needs 5 fields "
+                "(minute hour day-of-month month day-of-week), e.g. '0 18 * * FRI'"
+            )
+        try:
+            CronSim(value, datetime(2000, 1, 1))
+        except CronSimError as e:
+            raise ValueError(f"{value!r} is not a cron expression: {e}") from e
+        return value
+
+    @field_validator("duration", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> Any:
+        return _seconds(value)
+
+    @field_validator("duration")
+    @classmethod
+    def _positive(cls, value: float | None) -> float | None:
+        if value is not None and value <= 0:
+            raise ValueError("the duration must be longer than zero")
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -156,9 +202,18 @@ class Freeze(_Strict):
     @model_validator(mode="after")
     def _one_kind(self) -> Freeze:
         absolute = self.start is not None or self.end is not None
-        if self.weekly is not None and absolute:
-            raise ValueError("a freeze is either `weekly` or `start`/`end`, not both")
-        if self.weekly is None and not (self.start is not None and self.end is not None):
+        kinds = [self.weekly is not None, absolute, self.cron is not None]
+        if sum(kinds) > 1:
+            raise ValueError(
+                "a freeze is one of `weekly`, `start`/`end` or `cron`/`duration`, not several"
+            )
+        if (self.cron is None) != (self.duration is None):
+            raise ValueError("`cron` and `duration` go together: a freeze needs both")
+        if not any(kinds):
+            raise ValueError(
+                "a freeze needs `weekly`, both `start` and `end`, or `cron` and `duration`"
+            )
+        if absolute and not (self.start is not None and self.end is not None):
             raise ValueError("a freeze needs `weekly`, or both `start` and `end`")
         if self.weekly is not None and self.weekly.start == self.weekly.end:
             raise ValueError("weekly.start and weekly.end are equal: an empty window")
@@ -168,6 +223,8 @@ class Freeze(_Strict):
         """When the freeze that holds at `now` ends (UTC), or None if none holds."""
         now = now.astimezone(UTC)
         zone = ZoneInfo(self.timezone)
+        if self.cron is not None and self.duration is not None:
+            return _cron_until(self.cron, timedelta(seconds=self.duration), zone, now)
         if self.weekly is None:
             start, end = self._instant(self.start, zone, 0), self._instant(self.end, zone, 1)
             return end if start <= now < end else None
@@ -190,6 +247,28 @@ class Freeze(_Strict):
         # A date is a whole day: an `end` date is frozen until that day ends.
         midnight = datetime.combine(value + timedelta(days=whole_days), time(0, 0), tzinfo=zone)
         return midnight.astimezone(UTC)
+
+
+def _cron_until(cron: str, duration: timedelta, zone: ZoneInfo, now: datetime) -> datetime | None:
+    """The end of the cron window holding at `now` (UTC), or None. Windows that begin
+    before the previous one ends are one freeze: its end is the last one's."""
+    # Reverse iteration starts one second before its argument: the first time it yields
+    # is the latest firing at or before `now`.
+    probe = (now.replace(microsecond=0) + timedelta(seconds=1)).astimezone(zone)
+    try:
+        started = next(CronSim(cron, probe, reverse=True))
+    except StopIteration:  # never fired in the last 50 years
+        return None
+    end = started.astimezone(UTC) + duration
+    if end <= now:
+        return None
+    upcoming = CronSim(cron, started)
+    for _ in range(_MAX_MERGED_WINDOWS):
+        following = next(upcoming, None)
+        if following is None or following.astimezone(UTC) >= end:
+            break
+        end = max(end, following.astimezone(UTC) + duration)
+    return end
 
 
 def _as_time(clock: str) -> time:
@@ -255,7 +334,9 @@ def parse_policy_document(text: str, source: str) -> PolicyDocument:
     try:
         return PolicyDocument.model_validate(loaded)
     except ValidationError as e:
-        raise InvalidInputError(f"{source}: {_describe(e)}") from e
+        line = _line_of(text, e.errors()[0]["loc"])
+        where = f"{source}:{line}" if line is not None else source
+        raise InvalidInputError(f"{where}: {_describe(e)}") from e
 
 
 def load_policy_document(path: Path) -> PolicyDocument:
@@ -281,6 +362,35 @@ def _describe(error: ValidationError) -> str:
     others = {_path(e["loc"]) for e in error.errors()} - {where}
     suffix = f" (and {len(others)} more problem(s))" if others else ""
     return f"{where}: {message}{suffix}" if where else f"{message}{suffix}"
+
+
+def _line_of(text: str, loc: tuple[int | str, ...]) -> int | None:
+    """The line (1-based) of the YAML node at the key path `loc`, as deep as it goes."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return None
+    if node is None:
+        return None
+    line = int(node.start_mark.line) + 1
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            found = [v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == part]
+            if not found:
+                if part in _UNION_MEMBERS:
+                    continue
+                break
+            node = found[0]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if part >= len(node.value):
+                break
+            node = node.value[part]
+        elif part in _UNION_MEMBERS:
+            continue
+        else:
+            break
+        line = int(node.start_mark.line) + 1
+    return line
 
 
 def _path(loc: tuple[int | str, ...]) -> str:

@@ -303,9 +303,16 @@ class KubernetesCluster:
             raise InvalidInputError("a write needs a non-empty idempotency key")
         obj = self._api.node(node)
         repeat = key in write.action_keys(obj)
-        if not repeat:
-            if obj.get("spec", {}).get("unschedulable"):
+        if not repeat and obj.get("spec", {}).get("unschedulable"):
+            if not write.action_keys(obj):
+                # Someone else's cordon: not ours to build on (nor, later, to undo).
                 raise ConflictError(f"node {node} is already cordoned")
+            # medic cordoned it for another incident: what this write asks for holds;
+            # finish any drain that was left behind.
+            evicted = self._drain(node, dry_run)
+            detail = f"node {node} was already cordoned by medic ({write.action_keys(obj)[-1]})"
+            return WriteResult(False, detail, {"evicted": ",".join(evicted)})
+        if not repeat:
             others = [n for n in self._api.nodes() if read.name_of(n) != node]
             if not any(not n.get("spec", {}).get("unschedulable") for n in others):
                 raise ConflictError(f"cordoning {node} would leave no schedulable node")

@@ -7,9 +7,14 @@ link to the web page, and Approve / Reject buttons whose value names the inciden
 the plan hash the human is looking at. The buttons' clicks arrive at
 `medic.api.slack` (the interactivity endpoint), which checks Slack's signature.
 
+Reject opens a modal (`views.open` with the click's trigger_id) with one required
+plain-text input for the reason; its `view_submission` comes back to the same
+endpoint, with the `private_metadata` the modal was opened with. Once decided, the
+message's buttons are replaced by who decided, when, and why.
+
 Bot token scopes: `chat:write` (post, update, ephemeral replies) and
 `channels:history` (`groups:history` for a private channel), used to re-read the
-message when its buttons are replaced by the decision.
+message when its buttons are replaced by the decision. `views.open` needs no scope.
 """
 
 from __future__ import annotations
@@ -30,7 +35,13 @@ from medic.domain import (
     Plan,
     TransientError,
 )
-from medic.ports.chatops import MessageRef
+from medic.ports.chatops import (
+    REASON_BLOCK,
+    REASON_INPUT,
+    REASON_MAX_CHARS,
+    REJECT_FORM,
+    MessageRef,
+)
 
 __all__ = [
     "ACTIONS_BLOCK",
@@ -39,6 +50,7 @@ __all__ = [
     "SlackChatOps",
     "button_value",
     "mrkdwn_escape",
+    "reject_view",
 ]
 
 ACTIONS_BLOCK = "medic_decision"
@@ -47,6 +59,7 @@ REJECT_ACTION = "medic_reject"
 _SHORT = 12
 _SECTION_LIMIT = 2900  # Slack refuses section text over 3000 characters
 # Slack API errors a retry can fix; anything else is a configuration problem.
+# (A trigger_id that expired is not one: a retry would be later still.)
 _TRANSIENT = frozenset({"ratelimited", "service_unavailable", "fatal_error", "internal_error"})
 
 
@@ -66,6 +79,47 @@ def _clip(text: str, limit: int = _SECTION_LIMIT) -> str:
 
 def button_value(incident_id: str, plan_hash: str) -> str:
     return f"{incident_id}|{plan_hash}"
+
+
+def reject_view(incident_id: str, plan_hash: str, state: str) -> dict[str, Any]:
+    """The modal asking why: its submission carries `state` back (private_metadata)."""
+    return {
+        "type": "modal",
+        "callback_id": REJECT_FORM,
+        "private_metadata": state,
+        "title": {"type": "plain_text", "text": "Reject the plan"},
+        "submit": {"type": "plain_text", "text": "Reject"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {
+                "type": "section",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": _clip(
+                        f"Reject plan `{_code(plan_hash[:_SHORT])}` of incident "
+                        f"`{_code(incident_id)}`? medic will not act on it, and the "
+                        "incident closes as rejected."
+                    ),
+                },
+            },
+            {
+                "type": "input",
+                "block_id": REASON_BLOCK,
+                "label": {"type": "plain_text", "text": "Why?"},
+                "hint": {
+                    "type": "plain_text",
+                    "text": "Recorded with your name in the audit log and the post-mortem.",
+                },
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": REASON_INPUT,
+                    "multiline": True,
+                    "max_length": REASON_MAX_CHARS,
+                    "placeholder": {"type": "plain_text", "text": "e.g. change freeze"},
+                },
+            },
+        ],
+    }
 
 
 def _action_text(label: str, actions: tuple[Action, ...]) -> str:
@@ -153,6 +207,12 @@ class SlackChatOps:
                 ],
             },
         ]
+
+    def open_reject_form(
+        self, trigger_id: str, incident_id: str, plan_hash: str, state: str
+    ) -> None:
+        view = reject_view(incident_id, plan_hash, state)
+        self._call("views.open", trigger_id=trigger_id, view=view)
 
     def record_decision(self, ref: MessageRef, approval: Approval) -> None:
         """Replace the buttons by the decision; the rest of the message stays as posted."""

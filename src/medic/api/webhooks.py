@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import NoReturn
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from medic.api.app import ApiContext, context
@@ -67,7 +67,7 @@ def _parse_alertmanager(body: bytes) -> Parsed:
 @router.post(
     "/webhooks/alertmanager", status_code=202, response_model=IngestResponse, responses=_RESPONSES
 )
-async def alertmanager(request: Request) -> IngestResponse:
+async def alertmanager(request: Request) -> Response:
     """Prometheus Alertmanager webhook (payload version 4); bearer token."""
     return await _receive(request, "alertmanager", _parse_alertmanager)
 
@@ -75,7 +75,7 @@ async def alertmanager(request: Request) -> IngestResponse:
 @router.post(
     "/webhooks/grafana", status_code=202, response_model=IngestResponse, responses=_RESPONSES
 )
-async def grafana(request: Request) -> IngestResponse:
+async def grafana(request: Request) -> Response:
     """Grafana unified-alerting webhook contact point (version 1); bearer token, or
     the HMAC-SHA256 `X-Grafana-Alerting-Signature` when a signing secret is set."""
     return await _receive(request, "grafana", parse_grafana)
@@ -84,7 +84,7 @@ async def grafana(request: Request) -> IngestResponse:
 @router.post(
     "/webhooks/datadog", status_code=202, response_model=IngestResponse, responses=_RESPONSES
 )
-async def datadog(request: Request) -> IngestResponse:
+async def datadog(request: Request) -> Response:
     """Datadog webhook integration with medic's payload template (see the README);
     bearer token in the webhook's custom headers."""
     return await _receive(request, "datadog", parse_datadog)
@@ -93,7 +93,7 @@ async def datadog(request: Request) -> IngestResponse:
 @router.post(
     "/webhooks/generic", status_code=202, response_model=IngestResponse, responses=_RESPONSES
 )
-async def generic(request: Request) -> IngestResponse:
+async def generic(request: Request) -> Response:
     """medic's generic JSON alerts (see the README); bearer token, or the HMAC-SHA256
     `X-Medic-Signature: sha256=<hex>` when a signing secret is set."""
     return await _receive(request, "generic", parse_generic)
@@ -110,7 +110,7 @@ def rejected(request: Request, limit: int = 50) -> list[RejectedOut]:
     ]
 
 
-async def _receive(request: Request, source: str, parse: Parser) -> IngestResponse:
+async def _receive(request: Request, source: str, parse: Parser) -> Response:
     ctx = context(request)
     signed = ctx.credentials.signs(source) and source in SIGNATURE_HEADERS
     if not signed:
@@ -145,11 +145,13 @@ async def _receive(request: Request, source: str, parse: Parser) -> IngestRespon
             ctx.clock.now(),
         )
     results = await _store(request, ctx, signals, body)
-    return IngestResponse(
+    # Built from our own values and serialized once: the endpoint's `response_model`
+    # documents this body, and FastAPI would otherwise validate it all again.
+    answer = IngestResponse.model_construct(
         accepted=sum(1 for r in results if r.created),
         duplicates=sum(1 for r in results if not r.created),
         signals=[
-            IngestedSignal(
+            IngestedSignal.model_construct(
                 signal_id=r.signal_id,
                 duplicate=not r.created,
                 incident_id=r.incident_id,
@@ -157,8 +159,9 @@ async def _receive(request: Request, source: str, parse: Parser) -> IngestRespon
             )
             for r in results
         ],
-        rejected=[RejectedAlert(index=p.index, reason=p.reason) for p in problems],
+        rejected=[RejectedAlert.model_construct(index=p.index, reason=p.reason) for p in problems],
     )
+    return Response(answer.model_dump_json(), status_code=202, media_type="application/json")
 
 
 def _require_signature(request: Request, ctx: ApiContext, source: str, body: bytes) -> None:

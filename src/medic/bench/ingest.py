@@ -1,9 +1,21 @@
-"""`medic bench ingest`: drive a real `medic serve` with concurrent webhook posts.
+"""`medic bench ingest`: drive a real `medic serve` with concurrent Alertmanager webhooks.
 
 A fresh server (SQLite in a temporary directory, watchdog off) receives `alerts`
-distinct generic alerts, `batch` per request, from `concurrency` connections, with a
-share of the requests sent twice (redeliveries) mixed in. Afterwards the store is read
-directly: every alert acknowledged must be there once (`lost`, `duplicated`).
+distinct alerts over `/webhooks/alertmanager` from `concurrency` keep-alive
+connections, then the store is read directly: every alert acknowledged (202) must be
+there once (`lost`, `duplicated`).
+
+The payload mix is what a real Alertmanager sends during an alert storm. Alertmanager
+batches the alerts of a group (here grouped by alertname and service) into one
+notification, so each request is one version 4 `webhook_config` body carrying a whole
+group: its size is drawn uniformly from 1 to 2 x `batch` - 1 alerts (mean `batch`; with the
+default 10, single-alert notifications and groups of up to 19 pods alike). Every alert
+is firing and carries the labels and annotations of a Kubernetes alert (alertname,
+namespace, service, job, pod, container, instance, severity; summary, description,
+runbook), Alertmanager's fingerprint, a start and the zero end time; the body has the
+group's `groupLabels`, `commonLabels`, `commonAnnotations` and `groupKey`. About
+`redelivery_share` of the notifications are sent a second time, shuffled among the
+others, as Alertmanager does when a delivery times out or at `repeat_interval`.
 """
 
 from __future__ import annotations
@@ -38,7 +50,7 @@ REQUEST_TIMEOUT_SECONDS = 60.0
 class IngestRun:
     alerts: int = 5000
     concurrency: int = 32
-    batch: int = 10
+    batch: int = 10  # mean alerts per notification (sizes 1 .. 2*batch-1)
     redelivery_share: float = 0.1
     services: int = 5
     seed: int = 7
@@ -50,7 +62,8 @@ def run_ingest(run: IngestRun) -> Report:
         port = _free_port()
         server = _start_server(data_dir, port)
         try:
-            token = json.loads((data_dir / "credentials.json").read_text())["webhooks"]["generic"]
+            credentials = json.loads((data_dir / "credentials.json").read_text())
+            token = credentials["webhooks"]["alertmanager"]
             outcome = asyncio.run(_drive(f"http://127.0.0.1:{port}", token, run))
         finally:
             server.terminate()
@@ -75,6 +88,7 @@ def run_ingest(run: IngestRun) -> Report:
         "requests": outcome["requests"],
         "redeliveries": outcome["redeliveries"],
         "batch": run.batch,
+        "alerts_per_request": outcome["alerts_per_request"],
         "concurrency": run.concurrency,
         "failed_requests": outcome["failed"],
         "seconds": round(outcome["seconds"], 3),
@@ -122,31 +136,75 @@ def _start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
     raise PermanentError(f"medic serve did not answer within {START_TIMEOUT_SECONDS:.0f}s")
 
 
-def _bodies(run: IngestRun) -> list[tuple[bytes, list[str]]]:
+_ALERTNAMES = (
+    "KubePodCrashLooping",
+    "HighErrorRate",
+    "PodMemoryHigh",
+    "HighLatencyP99",
+    "KubePodNotReady",
+)
+
+
+def _bodies(run: IngestRun, rng: random.Random) -> list[tuple[bytes, list[str]]]:
+    """One Alertmanager notification per group, each with its alerts' fingerprints."""
     start = datetime.now(UTC) - timedelta(minutes=5)
     bodies = []
-    for first in range(0, run.alerts, run.batch):
+    first = 0
+    group = 0
+    while first < run.alerts:
+        size = min(rng.randint(1, max(1, 2 * run.batch - 1)), run.alerts - first)
+        alertname = _ALERTNAMES[group % len(_ALERTNAMES)]
+        service = f"bench-svc-{group % run.services}"
+        common = {
+            "alertname": alertname,
+            "namespace": "bench",
+            "service": service,
+            "job": f"{service}-metrics",
+            "container": service,
+            "severity": "warning",
+        }
         alerts = [
-            {
-                "name": f"BenchAlert{i}",
-                "service": f"bench-svc-{i % run.services}",
-                "namespace": "bench",
-                "severity": "warning",
-                "starts_at": (start + timedelta(milliseconds=i)).isoformat(),
-                "fingerprint": f"bench-{i}",
-                "labels": {"bench": "ingest"},
-                "summary": f"synthetic alert {i}",
-            }
-            for i in range(first, min(first + run.batch, run.alerts))
+            _alert(i, common, start + timedelta(milliseconds=i)) for i in range(first, first + size)
         ]
-        body = json.dumps({"alerts": alerts}).encode()
-        bodies.append((body, [str(a["fingerprint"]) for a in alerts]))
+        body = {
+            "receiver": "medic",
+            "status": "firing",
+            "alerts": alerts,
+            "groupLabels": {"alertname": alertname, "service": service},
+            "commonLabels": common,
+            "commonAnnotations": {"runbook_url": f"https://runbooks.example/{alertname}"},
+            "externalURL": "http://alertmanager.example:9093",
+            "version": "4",
+            "groupKey": f'{{}}:{{alertname="{alertname}", service="{service}"}}',
+            "truncatedAlerts": 0,
+        }
+        bodies.append((json.dumps(body).encode(), [str(a["fingerprint"]) for a in alerts]))
+        first += size
+        group += 1
     return bodies
+
+
+def _alert(i: int, common: dict[str, str], starts_at: datetime) -> dict[str, object]:
+    pod = f"{common['service']}-7f9c{i % 97:02d}-{i:05d}"
+    name = common["alertname"]
+    return {
+        "status": "firing",
+        "labels": {**common, "pod": pod, "instance": f"10.1.{i // 250 % 250}.{i % 250}:8080"},
+        "annotations": {
+            "summary": f"{name} on {pod}",
+            "description": f"{pod} in bench/{common['service']}: {name} for more than 5 minutes",
+            "runbook_url": f"https://runbooks.example/{name}",
+        },
+        "startsAt": starts_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "endsAt": "0001-01-01T00:00:00Z",
+        "generatorURL": f"http://prometheus.example:9090/graph?g0.expr={name}",
+        "fingerprint": f"{i:016x}",
+    }
 
 
 async def _drive(url: str, token: str, run: IngestRun) -> dict[str, Any]:
     rng = random.Random(run.seed)
-    bodies = _bodies(run)
+    bodies = _bodies(run, rng)
     redelivered = rng.sample(bodies, int(len(bodies) * run.redelivery_share))
     plan = bodies + redelivered
     rng.shuffle(plan)
@@ -164,7 +222,7 @@ async def _drive(url: str, token: str, run: IngestRun) -> dict[str, Any]:
                 began = time.perf_counter()
                 try:
                     status = await asyncio.wait_for(
-                        connection.post("/webhooks/generic", body), REQUEST_TIMEOUT_SECONDS
+                        connection.post("/webhooks/alertmanager", body), REQUEST_TIMEOUT_SECONDS
                     )
                 except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError):
                     failed += 1
@@ -189,6 +247,7 @@ async def _drive(url: str, token: str, run: IngestRun) -> dict[str, Any]:
         "seconds": seconds,
         "requests": len(plan),
         "redeliveries": len(redelivered),
+        "alerts_per_request": round(sum(len(f) for _, f in plan) / len(plan), 1),
     }
 
 
@@ -249,7 +308,7 @@ def _stored_fingerprints(database: Path) -> Counter[str]:
     try:
         rows = connection.execute(
             "SELECT fingerprint, COUNT(*) FROM medic_signals "
-            "WHERE source = 'generic' AND firing GROUP BY fingerprint"
+            "WHERE source = 'alertmanager' AND firing GROUP BY fingerprint"
         ).fetchall()
     finally:
         connection.close()

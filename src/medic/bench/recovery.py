@@ -25,6 +25,10 @@ class Band:
     slack: float
 
 
+# More load (a surge, work that grew) burns more CPU in all even once enough replicas
+# serve it well: for these root-cause categories the service's total CPU is no symptom.
+LOAD_CATEGORIES = frozenset({"capacity", "traffic_surge"})
+
 BANDS: dict[MetricName, Band] = {
     MetricName.ERROR_RATIO: Band(1.5, 0.01),
     MetricName.LATENCY_P99_SECONDS: Band(1.5, 0.02),
@@ -53,14 +57,18 @@ def symptoms_gone(
     fault_start: datetime,
     now: datetime,
     history_start: datetime,
+    category: str | None = None,
 ) -> tuple[bool, str]:
-    """Whether `service` ended the run back within its pre-fault bands, and why not."""
+    """Whether `service` ended the run back within its pre-fault bands, and why not
+    (`category`: the true root cause's, see LOAD_CATEGORIES)."""
     before_start = max(history_start, fault_start - timedelta(minutes=60))
     before_end = fault_start - timedelta(minutes=2)
     if before_end <= before_start:
         return False, "no pre-fault window to compare with"
     problems = []
     for metric, band in BANDS.items():
+        if metric is MetricName.CPU_USAGE_CORES and category in LOAD_CATEGORIES:
+            continue
         before = _median(metrics, namespace, service, metric, before_start, before_end)
         after = _median(metrics, namespace, service, metric, now - timedelta(minutes=5), now)
         if before is None or after is None:

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from medic.bench.recovery import symptoms_gone
+from medic.bench.scripted_llm import BENCH_LLMS, use_llm
 from medic.bootstrap import Medic, build
 from medic.domain import (
     ActionKind,
@@ -21,6 +22,7 @@ from medic.domain import (
     Diagnosis,
     Incident,
     IncidentState,
+    InvalidInputError,
     MedicError,
     Plan,
     VerificationOutcome,
@@ -43,8 +45,14 @@ SETTLE = timedelta(minutes=8)
 
 @dataclass(frozen=True)
 class CaseConfig:
-    speed: float = 240.0
+    speed: float = 120.0
     timeout_s: float = 180.0
+    llm: str | None = None  # a bench LLM (scripted_llm.BENCH_LLMS); None: no LLM
+
+    def __post_init__(self) -> None:
+        if self.llm is not None and self.llm not in BENCH_LLMS:
+            choices = ", ".join(BENCH_LLMS)
+            raise InvalidInputError(f"unknown bench LLM {self.llm!r}: use one of {choices}")
 
 
 def run_case(path: str, workdir: str, config: CaseConfig) -> dict[str, object]:
@@ -94,6 +102,7 @@ def _run(scenario: Scenario, path: str, workdir: Path, config: CaseConfig) -> di
     with (workdir / "medic.log").open("a", encoding="utf-8") as log_stream:
         configure_logging("json", "info", stream=log_stream)
         medic = build(settings)
+        use_llm(medic, config.llm)
         medic.start()
         try:
             primary = _drive(medic, scenario, config)
@@ -270,6 +279,7 @@ def _judge(medic: Medic, scenario: Scenario, settle_from: datetime | None) -> tu
         origin + timedelta(seconds=_fault_start_any(scenario)),
         sandbox.clock.now(),
         origin - timedelta(seconds=scenario.history),
+        truth.category.value,
     )
 
 

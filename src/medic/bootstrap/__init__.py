@@ -9,6 +9,7 @@ durable engine (resuming interrupted incidents) and the watchdog.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import timedelta
 
 import uvicorn
 from fastapi import APIRouter, FastAPI
@@ -31,6 +32,7 @@ from medic.log import get_logger
 from medic.ports.chatops import ChatOps
 from medic.sandbox import Sandbox
 from medic.settings import Settings
+from medic.signals.grouping import GroupingRules
 from medic.store import Store
 from medic.workflows import runtime
 from medic.workflows.approvals import decide, redeliver_decisions
@@ -62,6 +64,8 @@ class Medic:
         woken = redeliver_decisions()
         if self.settings.watchdog.enabled:
             schedule_watchdog(self.settings.watchdog.interval_seconds)
+        if self.sandbox is not None:
+            self.sandbox.start()  # its "now = 0": the loop is ready
         log.info("medic.started", resumed_orphans=orphans, redelivered_decisions=woken)
 
     def stop(self) -> None:
@@ -104,6 +108,7 @@ def build(settings: Settings) -> Medic:
         approval_timeout_s=settings.approval.timeout_seconds,
         verification_window_s=settings.verification.window_seconds,
         verification_poll_s=settings.verification.poll_seconds,
+        grouping=_grouping(settings),
     )
     credentials = load_or_create(
         settings.credentials_path,
@@ -120,6 +125,17 @@ def build(settings: Settings) -> Medic:
     )
     install(deps)
     return Medic(settings, store, deps, credentials, world.sandbox, world, routers)
+
+
+def _grouping(settings: Settings) -> GroupingRules:
+    g = settings.grouping
+    return GroupingRules(
+        group_by=tuple(g.group_by),
+        window=timedelta(seconds=g.window_seconds),
+        topology=g.topology,
+        flap_limit=g.flap_limit,
+        flap_period=timedelta(seconds=g.flap_period_seconds),
+    )
 
 
 def _policy(settings: Settings) -> Policy:

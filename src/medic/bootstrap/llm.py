@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from pydantic_ai.models import Model
+
 from medic.bootstrap.watched import Watched
 from medic.diagnosis.agent import AgentLimits, AgentTools, refine
 from medic.diagnosis.llm import build_model
 from medic.domain import Diagnosis, Incident
 from medic.log import get_logger
-from medic.settings import Settings
+from medic.settings import LlmSettings, Settings
 from medic.workflows.context import Refiner
 
-__all__ = ["refiner"]
+__all__ = ["agent_limits", "agent_refiner", "refiner"]
 
 log = get_logger(__name__)
 
@@ -26,11 +28,20 @@ def refiner(settings: Settings, world: Watched) -> Refiner | None:
         api_key=llm.api_key,
         request_timeout_seconds=llm.timeout_seconds,
     )
-    limits = AgentLimits(
+    return agent_refiner(model, agent_limits(llm), world)
+
+
+def agent_limits(llm: LlmSettings) -> AgentLimits:
+    """The agent's per-incident budget, from the `llm` settings."""
+    return AgentLimits(
         requests=llm.max_requests,
         total_tokens=llm.max_tokens,
         timeout_seconds=llm.timeout_seconds,
     )
+
+
+def agent_refiner(model: Model, limits: AgentLimits, world: Watched) -> Refiner:
+    """The LLM agent over `world`'s read ports, talking to `model` within `limits`."""
 
     def run(diagnosis: Diagnosis, incident: Incident) -> tuple[Diagnosis, int]:
         namespace = incident.namespace or world.namespace

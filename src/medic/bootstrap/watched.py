@@ -61,7 +61,7 @@ def watched(settings: Settings) -> Watched:
 
 def _sandbox(settings: Settings) -> Watched:
     sandbox = Sandbox.open(
-        settings.sandbox.scenario, settings.sandbox_dir, speed=settings.sandbox.speed
+        settings.sandbox.scenario, settings.sandbox_dir, speed=settings.sandbox.speed, hold=True
     )
     code = _code_host(settings, default_repos=sandbox.repos_dir)
     result = Watched(

@@ -19,11 +19,14 @@ def register(app: typer.Typer) -> None:
     def ingest(
         alerts: Annotated[int, typer.Option(min=1, help="Distinct alerts to send.")] = 5000,
         concurrency: Annotated[int, typer.Option(min=1, help="Concurrent connections.")] = 32,
-        batch: Annotated[int, typer.Option(min=1, help="Alerts per webhook request.")] = 10,
+        batch: Annotated[
+            int,
+            typer.Option(min=1, help="Mean alerts per Alertmanager notification (1 to 2B-1 each)."),
+        ] = 10,
         as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
     ) -> None:
-        """Drive a fresh `medic serve` (SQLite) with concurrent webhooks and redeliveries;
-        report alerts/second, lost, duplicated and p99 acknowledgement latency."""
+        """Drive a fresh `medic serve` (SQLite) with concurrent Alertmanager notifications
+        and redeliveries; report alerts/second, lost, duplicated and p99 ack latency."""
         try:
             report = run_ingest(IngestRun(alerts=alerts, concurrency=concurrency, batch=batch))
         except MedicError as exc:

@@ -1,7 +1,8 @@
-"""`medic bench scenarios [PATHS] [--json]`."""
+"""`medic bench scenarios [PATHS] [--json] [--llm none|scripted]`."""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -16,6 +17,11 @@ from medic.bench.scenarios import discover, run_suite
 __all__ = ["register"]
 
 
+class BenchLlm(StrEnum):
+    NONE = "none"
+    SCRIPTED = "scripted"  # medic.bench.scripted_llm: the real agent, a scripted model
+
+
 def register(app: typer.Typer) -> None:
     @app.command("scenarios")
     def scenarios(
@@ -24,8 +30,15 @@ def register(app: typer.Typer) -> None:
         ] = None,
         json_output: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
         jobs: Annotated[int | None, typer.Option(help="Cases run in parallel.")] = None,
-        speed: Annotated[float, typer.Option(help="Sandbox time per real second.")] = 240.0,
+        speed: Annotated[float, typer.Option(help="Sandbox time per real second.")] = 120.0,
         timeout: Annotated[float, typer.Option(help="Real seconds per case at most.")] = 180.0,
+        llm: Annotated[
+            BenchLlm,
+            typer.Option(
+                help="The LLM agent: none, or scripted (the real agent driven by a scripted "
+                "model that bills tokens like a provider; for llm_tokens_per_case)."
+            ),
+        ] = BenchLlm.NONE,
     ) -> None:
         """Run scenarios through the real loop (auto-approving policy) and score them."""
         files = discover(paths or [Path("scenarios")])
@@ -46,5 +59,14 @@ def register(app: typer.Typer) -> None:
                 progress.console.print(f"{mark} {case['name']}")
                 progress.advance(task)
 
-            report = run_suite(files, CaseConfig(speed=speed, timeout_s=timeout), jobs, done)
+            report = run_suite(
+                files,
+                CaseConfig(
+                    speed=speed,
+                    timeout_s=timeout,
+                    llm=None if llm is BenchLlm.NONE else llm.value,
+                ),
+                jobs,
+                done,
+            )
         emit(report, json_output, console)

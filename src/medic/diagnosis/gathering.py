@@ -24,9 +24,9 @@ from medic.diagnosis.evidence import (
     series_summary,
 )
 from medic.diagnosis.logpatterns import LogRates, rates_per_10min
-from medic.diagnosis.nodes import PodSlowdown, node_slowdowns, suspect_nodes
 from medic.domain.cluster import ClusterEvent, LogLine, MetricName
 from medic.domain.model import Scalar, Series
+from medic.domain.nodes import PodSlowdown, node_slowdowns, suspect_nodes
 from medic.ports.telemetry import EventSource, LogSource, MetricsSource, PodMetricsSource
 
 __all__ = ["gather_events", "gather_logs", "gather_metrics", "gather_nodes"]

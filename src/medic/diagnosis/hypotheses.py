@@ -24,9 +24,9 @@ from medic.diagnosis.catalog import (
 )
 from medic.diagnosis.correlation import Culprit, change_label
 from medic.diagnosis.evidence import EvidenceBook, describe_value
-from medic.diagnosis.nodes import NodeSuspect
 from medic.domain.cluster import MetricName
 from medic.domain.model import ChangeKind, Hypothesis, RootCause, RootCauseCategory
+from medic.domain.nodes import NodeSuspect
 
 __all__ = ["Candidate", "candidate_for", "dependency_candidate", "node_candidate", "to_hypothesis"]
 

@@ -1,7 +1,7 @@
 """Read ports for telemetry: metrics, logs and changes."""
 
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from medic.domain.cluster import ClusterEvent, LogLine, MetricName
 from medic.domain.model import Change, Series
@@ -26,6 +26,7 @@ class MetricsSource(Protocol):
         ...
 
 
+@runtime_checkable
 class PodMetricsSource(Protocol):
     def query_pods(
         self,

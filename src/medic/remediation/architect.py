@@ -54,6 +54,9 @@ _FALLBACK_METRICS = (
     MetricName.LATENCY_P99_SECONDS,
     MetricName.MEMORY_WORKING_SET_BYTES,
 )
+# What a capacity fix (more replicas, another node) is judged by: the service's CPU
+# in all or a node's load may well stay up, the users' experience must not.
+_USER_FACING = (MetricName.LATENCY_P99_SECONDS, MetricName.ERROR_RATIO)
 _BASELINE_KEYS = ("baseline", "pre_onset_median")
 
 
@@ -300,7 +303,10 @@ def _scale_out(
     baseline: Mapping[str, float],
     window_s: float,
 ) -> Plan:
-    criterion = _criterion(diagnosis, top, service.name, baseline, window_s, diagnosis.onset)
+    # More replicas use more CPU in all: what must come back is what users feel.
+    criterion = _criterion(
+        diagnosis, top, service.name, baseline, window_s, diagnosis.onset, _USER_FACING
+    )
     current = max(service.replicas, 1)
     replicas = min(current * 2, current + _MAX_EXTRA_REPLICAS)
     scale = make_action(
@@ -425,8 +431,10 @@ def _criterion(
     baseline: Mapping[str, float],
     window_s: float,
     onset: datetime | None,
+    prefer: Sequence[MetricName] = (),
 ) -> Criterion:
-    for metric in _candidate_metrics(diagnosis, top, service):
+    candidates = [*prefer, *_candidate_metrics(diagnosis, top, service)]
+    for metric in dict.fromkeys(candidates):
         value = baseline.get(metric.value)
         if value is None:
             value = baseline_from_evidence(diagnosis, service, metric, onset)

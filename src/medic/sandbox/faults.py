@@ -88,8 +88,8 @@ class Fault:
     def leak_mb_per_second(self) -> float:
         return 0.0
 
-    def extra_cores(self) -> float:
-        """CPU burnt per pod on top of the work (cores)."""
+    def extra_cores(self, rps: float = 0.0) -> float:
+        """CPU burnt per pod on top of the work (cores), the pod serving `rps`."""
         return 0.0
 
     def added_ms(self) -> float:
@@ -140,16 +140,26 @@ class MemoryLeak(Fault):
 
 @dataclass(frozen=True)
 class CpuHog(Fault):
+    """CPU burnt on top of the work: `extra_millicores` per pod whatever its load (a
+    busy loop, a runaway thread), and/or `extra_ms_per_request` of CPU per request
+    (heavier work per request: more replicas share it)."""
+
     extra_millicores: float
+    extra_ms_per_request: float = 0.0
     type_name: ClassVar[str] = "cpu_hog"
 
     @classmethod
     def from_params(cls, params: Mapping[str, object]) -> CpuHog:
-        _no_extra(params, {"extra_millicores"})
-        return cls(extra_millicores=_positive(params, "extra_millicores"))
+        _no_extra(params, {"extra_millicores", "extra_ms_per_request"})
+        if "extra_millicores" not in params and "extra_ms_per_request" in params:
+            return cls(0.0, _positive(params, "extra_ms_per_request"))
+        per_request = _number(params, "extra_ms_per_request", required=False)
+        if per_request < 0:
+            raise FaultParamError(f"must be >= 0, got {per_request:g}", key="extra_ms_per_request")
+        return cls(_positive(params, "extra_millicores"), per_request)
 
-    def extra_cores(self) -> float:
-        return self.extra_millicores / 1000.0
+    def extra_cores(self, rps: float = 0.0) -> float:
+        return (self.extra_millicores + rps * self.extra_ms_per_request) / 1000.0
 
     def log_lines(self, pod: PodView) -> list[tuple[str, str]]:
         return hog_lines(pod)

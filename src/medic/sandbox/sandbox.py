@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from medic.domain.cluster import MetricName
 from medic.domain.errors import ConflictError
 from medic.ports.clock import Clock
 from medic.sandbox.changes import SimChanges
@@ -49,11 +50,14 @@ class Sandbox:
         state_dir: Path,
         speed: float = 60.0,
         clock: Clock | None = None,
+        hold: bool = False,
     ) -> Sandbox:
         """Open (or create) the sandbox of `scenario` (a packaged name or a file path).
 
         With no `clock`, simulated time runs `speed` times faster than real time from
-        the persisted anchor. Raises ConflictError when `state_dir` holds another scenario.
+        the persisted anchor. With `hold`, a new sandbox's time stays at "now = 0" until
+        `start()`: the scenario begins when the loop watching it is ready, not while it
+        starts up. Raises ConflictError when `state_dir` holds another scenario.
         """
         loaded = load_scenario(scenario)
         state_dir = Path(state_dir)
@@ -63,7 +67,10 @@ class Sandbox:
                 f"{state_dir} holds the state of scenario {state.scenario!r}, not "
                 f"{loaded.name!r}: use another directory or delete it"
             )
+        fresh = state is None
         state, sim_clock = _settle_clock(loaded, state, speed, clock)
+        if hold and fresh and isinstance(sim_clock, SimClock):
+            sim_clock.hold()
         save_state(state_dir, state)
         repos_dir = state_dir / "repos"
         ensure_repos(loaded, repos_dir)
@@ -85,6 +92,32 @@ class Sandbox:
     def origin(self) -> datetime:
         """The simulated moment of the scenario's "now = 0"."""
         return self._sim.origin
+
+    def start(self) -> None:
+        """Let held time run (no effect when it was not held). The history's telemetry
+        is computed first, while time stands still: a first look at a big scenario
+        takes a few real seconds, which must not be simulated minutes of the scenario."""
+        clock = self._sim.clock
+        if isinstance(clock, SimClock) and clock.held:
+            self._warm()
+        if isinstance(clock, SimClock):
+            held = clock.release()
+            if held > 0:
+                self._sim.shift_anchor(held)
+
+    def _warm(self) -> None:
+        scenario = self._sim.scenario
+        if not scenario.services:
+            return
+        now = self._sim.clock.now()
+        self.metrics.query(
+            scenario.namespace,
+            scenario.services[0].name,
+            MetricName.LATENCY_P99_SECONDS,
+            now - timedelta(seconds=scenario.history),
+            now,
+            scenario.step,
+        )
 
     def journal(self) -> list[JournalEntry]:
         """Every applied write, oldest first."""

@@ -72,6 +72,14 @@ class Simulation:
         with self.lock:
             return next((e for e in self._state.journal if e.key == key), None)
 
+    def shift_anchor(self, real_seconds: float) -> None:
+        """The clock was held `real_seconds`: persist its anchor's new wall time, so that
+        another process opening this sandbox reads the same simulated time."""
+        with self.lock:
+            state = replace(self._state, anchor_wall=self._state.anchor_wall + real_seconds)
+            save_state(self.state_dir, state)
+            self._state = state
+
     def record(self, entry: JournalEntry) -> None:
         """Append a write to the journal, durably, before anyone sees its effects."""
         with self.lock:

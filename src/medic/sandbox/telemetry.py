@@ -249,7 +249,7 @@ class Telemetry:
         steal = self.world.steal_at(pod.node, t)
         gc = 0.4 * max(0.0, pressure - 0.5)
         demand = 0.01 + rps * service.cpu_ms_per_request / 1000.0 + gc
-        demand += sum(f.extra_cores() for f in faults)
+        demand += sum(f.extra_cores(rps) for f in faults)
         capacity = service.cpu_limit_cores * (1.0 - steal)
         rho = demand / capacity
         saturation = 1.0 / (1.0 - min(rho, _MAX_SATURATION))

@@ -36,6 +36,8 @@ Array = npt.NDArray[np.float64]
 _MAD_TO_SIGMA = 1.4826
 # Theil-Sen is O(n^2) in pairs; above this many points we subsample evenly.
 _MAX_TS_POINTS = 400
+# A shift must still hold over the last this many points to be reported.
+_STILL_POINTS = 4
 # Hinge onset candidates tried at most (evenly spaced over the series).
 _MAX_HINGE_CANDIDATES = 400
 
@@ -227,6 +229,9 @@ def detect_level_shift(
     min_relative: float = 0.3,
     abs_floor: float = 0.0,
     min_points: int = 8,
+    fast_s: float = 240.0,
+    fast_z_factor: float = 1.5,
+    fast_share: float = 0.9,
 ) -> ShiftFinding | None:
     """The median of the last `recent_s` rose well above the `baseline_s` before it.
 
@@ -235,10 +240,42 @@ def detect_level_shift(
     level fires. `abs_floor` bounds the baseline's scale from below: a series that
     is perfectly flat (0% errors) must not make every small wiggle infinitely
     significant.
+
+    A step change is also caught sooner, on the last `fast_s` alone, when it is
+    unmistakable: `fast_z_factor` times the usual significance and `fast_share` of
+    those points above the halfway mark, so a blip shorter than `fast_s` (or one
+    that has started to fade) still raises nothing.
     """
     t, v = _arrays(series)
     if t.size == 0:
         return None
+    found = _shift(t, v, recent_s, baseline_s, min_z, min_relative, abs_floor, min_points, 0.7)
+    if found is None and 0 < fast_s < recent_s:
+        found = _shift(
+            t,
+            v,
+            fast_s,
+            baseline_s,
+            min_z * fast_z_factor,
+            min_relative,
+            abs_floor,
+            min_points,
+            fast_share,
+        )
+    return found
+
+
+def _shift(
+    t: Array,
+    v: Array,
+    recent_s: float,
+    baseline_s: float,
+    min_z: float,
+    min_relative: float,
+    abs_floor: float,
+    min_points: int,
+    share: float,
+) -> ShiftFinding | None:
     end = float(t[-1])
     recent_mask = t > end - recent_s
     base_mask = (t <= end - recent_s) & (t > end - recent_s - baseline_s)
@@ -252,8 +289,10 @@ def detect_level_shift(
     if z < min_z or recent_med - base_med < min_relative * abs(base_med):
         return None
     halfway = base_med + (recent_med - base_med) / 2
-    if float(np.mean(recent > halfway)) < 0.7:
+    if float(np.mean(recent > halfway)) < share:
         return None
+    if float(np.median(recent[-_STILL_POINTS:])) <= halfway:
+        return None  # already back down: trouble that has ended is not news
     return ShiftFinding(
         onset=_shift_onset(t, v, halfway, end - recent_s - baseline_s),
         baseline=base_med,

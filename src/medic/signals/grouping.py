@@ -1,28 +1,155 @@
 """Which incident a signal belongs to, and what to call that incident.
 
-For now one incident per service (per namespace): an alert storm about one service
-(memory, latency, restarts) is one incident. Topology-aware grouping (a failing
-database and its callers' alerts as one incident) comes later and replaces
-`group_key` without changing its signature.
+Grouping follows three rules, configured by `GroupingRules` (settings: `grouping.*`):
+
+1. **Group-by labels.** Signals with the same values of the `group_by` labels share a
+   group (default: namespace and service, so an alert storm about one service —
+   memory, latency, restarts, one alert per pod — is one incident). `namespace` and
+   `service` read the signal's resolved fields, `alertname` its name, any other label
+   the alert's labels. Without a service, the alert's name stands in for it.
+2. **Topology.** A firing signal whose group has no open incident joins an open
+   incident of the same namespace whose service it calls, directly or through others
+   (its errors are the callee's failure seen from upstream), and otherwise one whose
+   service calls it (a storm that reached the callers first). So a failing database
+   and its callers' alerts make one incident.
+   A watchdog finding confined to the pods of one node (label `medic_slow_node`)
+   groups by that node: a node that slows every pod on it is one incident.
+3. **Flapping.** A group whose incident closed less than `window` ago absorbs its new
+   signals instead of reopening; and a group that already had `flap_limit` incidents
+   within `flap_period` stops opening new ones (the signals join the newest, where a
+   human sees how often it fired). An alert that flaps all night is one or a few
+   incidents, not one per flap. Likewise a signal about any service a recently
+   closed incident was about joins it: the aftermath of a fix is not a new incident.
+
+Everything here is pure: the caller supplies the open and recent incidents and the
+call graph.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from medic.domain.model import Signal
+from medic.domain.model import Incident, Signal, SignalSource
+from medic.domain.topology import reachable
 
-__all__ = ["all_resolved", "group_key", "incident_title"]
+__all__ = [
+    "SLOW_NODE_LABEL",
+    "GroupingRules",
+    "all_resolved",
+    "flapping",
+    "group_key",
+    "incident_title",
+    "recently_involved",
+    "topology_match",
+]
 
+# Set by the watchdog on a finding confined to the pods of one node.
+SLOW_NODE_LABEL = "medic_slow_node"
 _NO_NAMESPACE = "-"
+_SERVICE = "service"
+_NAMESPACE = "namespace"
+_ALERTNAME = "alertname"
 
 
-def group_key(signal: Signal) -> str:
-    """`namespace/service`; without a service, `namespace/alert:<name>`."""
-    namespace = signal.namespace or _NO_NAMESPACE
-    if signal.service:
-        return f"{namespace}/{signal.service}"
-    return f"{namespace}/alert:{signal.name}"
+@dataclass(frozen=True)
+class GroupingRules:
+    group_by: tuple[str, ...] = (_NAMESPACE, _SERVICE)
+    window: timedelta = timedelta(minutes=30)
+    topology: bool = True
+    flap_limit: int = 3
+    flap_period: timedelta = timedelta(hours=6)
+
+
+DEFAULT_RULES = GroupingRules()
+
+
+def group_key(signal: Signal, rules: GroupingRules = DEFAULT_RULES) -> str:
+    """The group's values joined by "/": by default `namespace/service`, and without a
+    service `namespace/alert:<name>`. A watchdog finding confined to one node's pods
+    groups by that node, `namespace/node:<node>`, whatever the service."""
+    node = signal.labels.get(SLOW_NODE_LABEL)
+    if node and signal.source is SignalSource.WATCHDOG:
+        return f"{_value(signal, _NAMESPACE)}/node:{node}"
+    parts = [_value(signal, label) for label in rules.group_by]
+    return "/".join(parts)
+
+
+def _value(signal: Signal, label: str) -> str:
+    if label == _NAMESPACE:
+        return signal.namespace or signal.labels.get(_NAMESPACE) or _NO_NAMESPACE
+    if label == _SERVICE:
+        return signal.service or f"alert:{signal.name}"
+    if label == _ALERTNAME:
+        return signal.name
+    return signal.labels.get(label, "")
+
+
+def topology_match(
+    signal: Signal,
+    namespace: str,
+    open_incidents: Sequence[Incident],
+    calls: Mapping[str, Sequence[str]],
+) -> Incident | None:
+    """The open incident a firing signal joins through the call graph, if any: one about
+    the same service (grouped under another key), else one whose service the signal's
+    service calls (newest first), else one whose service calls it."""
+    service = signal.service
+    if not service:
+        return None
+    same = [i for i in open_incidents if i.namespace == namespace and i.service]
+    for incident in same:
+        if incident.service == service:
+            return incident  # grouped under another key (a node's): the same service
+    callees = reachable(service, calls)
+    for incident in same:
+        if incident.service in callees:
+            return incident
+    for incident in same:
+        if incident.service and service in reachable(incident.service, calls):
+            return incident
+    return None
+
+
+def flapping(
+    key: str, history: Iterable[Incident], now: datetime, rules: GroupingRules
+) -> Incident | None:
+    """The incident a group's new signal joins instead of opening one, if the group
+    flaps: its newest incident closed less than `window` ago, or it already had
+    `flap_limit` incidents within `flap_period`. `history` is newest first."""
+    mine = [i for i in history if i.group_key == key and i.state.terminal]
+    if not mine:
+        return None
+    newest = mine[0]
+    if now - newest.updated_at < rules.window:
+        return newest
+    recent = [i for i in mine if now - i.opened_at < rules.flap_period]
+    if rules.flap_limit > 0 and len(recent) >= rules.flap_limit:
+        return newest
+    return None
+
+
+def recently_involved(
+    signal: Signal,
+    closed: Iterable[Incident],
+    services_of: Mapping[str, frozenset[str]],
+    now: datetime,
+    rules: GroupingRules,
+) -> Incident | None:
+    """A firing signal about a service that an incident closed less than `window` ago
+    was about (any of its signals named it, in the same namespace): the aftermath of
+    that incident, still in the watchdog's look-back, joins it instead of opening
+    another. `closed` is newest first; `services_of` maps incident ids to services."""
+    if not signal.service:
+        return None
+    for incident in closed:
+        if now - incident.updated_at >= rules.window:
+            continue
+        same_namespace = signal.namespace is None or incident.namespace == signal.namespace
+        if same_namespace and signal.service in services_of.get(incident.id, frozenset()):
+            return incident
+    return None
 
 
 def incident_title(signal: Signal) -> str:

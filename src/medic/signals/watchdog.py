@@ -13,10 +13,12 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from medic.domain.cluster import MetricName, ServiceInfo, ServiceKind
+from medic.domain.errors import MedicError
 from medic.domain.model import Evidence, Series, Severity, Signal, SignalSource
+from medic.domain.nodes import node_slowdowns, suspect_nodes
 from medic.domain.topology import reachable
 from medic.ports.cluster import ClusterReader
-from medic.ports.telemetry import MetricsSource
+from medic.ports.telemetry import MetricsSource, PodMetricsSource
 from medic.signals.detectors import (
     LeakFinding,
     ShiftFinding,
@@ -24,6 +26,7 @@ from medic.signals.detectors import (
     detect_leak,
     detect_level_shift,
 )
+from medic.signals.grouping import SLOW_NODE_LABEL
 
 __all__ = [
     "ERROR_RATIO_JUMP",
@@ -41,6 +44,8 @@ _MB = 1024.0 * 1024.0
 # Onsets are estimates that wobble by a step or two between scans; snapping them
 # keeps repeated scans of one ongoing problem on one dedup key.
 _ONSET_SNAP_SECONDS = 300
+# How far before a shift's onset the pods' earlier level is read from.
+_BEFORE_ONSET = timedelta(minutes=15)
 # A leak this close to its limit pages someone.
 _CRITICAL_WITHIN = timedelta(hours=1)
 
@@ -85,7 +90,43 @@ def scan(
             )
         )
         found[service.name] = ([leak] if leak else []) + shifts
-    return _drop_symptoms(services, found)
+    signals = _drop_symptoms(services, found)
+    return [_localise(metrics, namespace, now, lookback, step_seconds, s) for s in signals]
+
+
+def _localise(
+    metrics: MetricsSource,
+    namespace: str,
+    now: datetime,
+    lookback: timedelta,
+    step: float,
+    signal: Signal,
+) -> Signal:
+    """A latency shift confined to the pods of one node is labelled with that node
+    (`SLOW_NODE_LABEL`): the node, not the service, is then what the signal is about,
+    and every service it slows lands in one incident (`signals.grouping`)."""
+    if signal.name != LATENCY_LEVEL_SHIFT or not signal.service:
+        return signal
+    if not isinstance(metrics, PodMetricsSource):
+        return signal
+    # From before the onset, however long ago it was: the pods' earlier level counts.
+    start = min(now - lookback, signal.starts_at - _BEFORE_ONSET)
+    try:
+        pods = metrics.query_pods(
+            namespace, signal.service, MetricName.LATENCY_P99_SECONDS, start, now, step
+        )
+    except MedicError:
+        return signal  # no per-pod view: the service-level finding stands as it is
+    slowdowns = node_slowdowns(signal.service, pods, signal.starts_at.timestamp())
+    suspects = suspect_nodes({signal.service: slowdowns})
+    if len(suspects) != 1:
+        return signal
+    node = suspects[0].node
+    return replace(
+        signal,
+        labels={**signal.labels, SLOW_NODE_LABEL: node},
+        summary=f"{signal.summary}; only its pods on node {node} slowed down",
+    )
 
 
 def _leak_signal(

@@ -4,6 +4,12 @@ There is deliberately no update or delete. Appenders take turns on the head row
 (`SELECT ... FOR UPDATE` on PostgreSQL; SQLite's `BEGIN IMMEDIATE` already admits one
 writer at a time), so concurrent appends from threads or processes extend one chain
 instead of forking it; unique `prev_hash` and `hash` columns back that up.
+
+An append may carry an idempotency `key` (e.g. `execution:<action key>`): a workflow
+step that runs again after a crash or a retry names its entry by the same key, and the
+entry already in the chain is returned instead of a second one. The key is checked
+while the head is locked (so two appenders of one key cannot both miss it) and is
+unique in the table; it is not part of the entry's hash.
 """
 
 from __future__ import annotations
@@ -27,9 +33,15 @@ _HEAD_ID = 1
 _PAGE = 1000
 
 
-def append_in(session: Session, draft: AuditDraft) -> AuditEntry:
-    """Append inside the caller's write transaction (e.g. with the change it records)."""
+def append_in(session: Session, draft: AuditDraft, key: str | None = None) -> AuditEntry:
+    """Append inside the caller's write transaction (e.g. with the change it records).
+
+    With a `key` already in the log, nothing is appended and that entry is returned."""
     head = _locked_head(session)
+    if key is not None:
+        earlier = session.scalar(select(AuditRow).where(AuditRow.idempotency_key == key))
+        if earlier is not None:
+            return _entry(earlier)
     entry = seal(draft, head.seq + 1, head.hash)
     session.add(
         AuditRow(
@@ -43,6 +55,7 @@ def append_in(session: Session, draft: AuditDraft) -> AuditEntry:
             data=dict(entry.data),
             prev_hash=entry.prev_hash,
             hash=entry.hash,
+            idempotency_key=key,
         )
     )
     head.seq, head.hash = entry.seq, entry.hash
@@ -86,10 +99,13 @@ class AuditLog:
         self._read = read
         self._write = write
 
-    def append(self, draft: AuditDraft) -> AuditEntry:
-        """Seal `draft` as the next entry of the chain and store it; returns the entry."""
+    def append(self, draft: AuditDraft, key: str | None = None) -> AuditEntry:
+        """Seal `draft` as the next entry of the chain and store it; returns the entry.
+
+        `key` makes the append idempotent: if an entry was appended with the same key
+        (a step running again), that entry is returned and nothing is appended."""
         with self._write() as session:
-            return append_in(session, draft)
+            return append_in(session, draft, key)
 
     def head(self) -> tuple[int, str] | None:
         """(seq, hash) of the last entry as recorded by the appenders; None if missing."""

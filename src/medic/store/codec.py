@@ -36,19 +36,62 @@ _SCALARS: tuple[type, ...] = (str, int, float, bool, type(None))
 
 def encode(obj: object) -> JSONValue:
     """`obj` as JSON-able data: dataclasses become objects, enums their values."""
+    # Exact types first, without the isinstance chain below: this runs for every field
+    # and label of every stored signal.
+    kind = type(obj)
+    if kind in _PLAIN:
+        return cast(JSONValue, obj)
+    if kind is dict:
+        return {
+            (k if type(k) is str else _encode_key(k)): (
+                cast(JSONValue, v) if type(v) in _PLAIN else encode(v)
+            )
+            for k, v in cast(dict[object, object], obj).items()
+        }
+    if kind is datetime:
+        return cast(datetime, obj).isoformat()
+    if kind is tuple or kind is list:
+        return [
+            cast(JSONValue, v) if type(v) in _PLAIN else encode(v)
+            for v in cast(Sequence[object], obj)
+        ]
+    names = _field_names(kind)
+    if names is not None:
+        return {
+            name: cast(JSONValue, v) if type(v := getattr(obj, name)) in _PLAIN else encode(v)
+            for name in names
+        }
     if obj is None or isinstance(obj, bool | int | float | str):
         return obj
     if isinstance(obj, Enum):
         return encode(obj.value)
     if isinstance(obj, datetime):
         return obj.isoformat()
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: encode(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
     if isinstance(obj, Mapping):
         return {_encode_key(k): encode(v) for k, v in obj.items()}
     if isinstance(obj, Sequence | Set) and not isinstance(obj, bytes | bytearray):
         return [encode(v) for v in obj]
     raise TypeError(f"cannot encode {type(obj).__name__} as JSON")
+
+
+# Kept as they are by `encode` (subclasses, such as a StrEnum, take the long way).
+_PLAIN: frozenset[type] = frozenset(_SCALARS)
+
+_FIELD_NAMES: dict[type, tuple[str, ...] | None] = {}
+
+
+def _field_names(kind: type) -> tuple[str, ...] | None:
+    """The field names of a dataclass type, in order; None for any other type."""
+    try:
+        return _FIELD_NAMES[kind]
+    except KeyError:
+        names = (
+            tuple(f.name for f in dataclasses.fields(kind))
+            if dataclasses.is_dataclass(kind)
+            else None
+        )
+        _FIELD_NAMES[kind] = names
+        return names
 
 
 def decode(cls: type[T], data: object) -> T:

@@ -7,6 +7,12 @@ transactions begun by us rather than by the driver so that a writing transaction
 take the write lock up front (`BEGIN IMMEDIATE`). Without that, two transactions that
 both read and then write can fail at once with "database is locked", whatever the
 timeout.
+
+Durability: `synchronous = FULL`, so every commit syncs the write-ahead log to disk
+before it returns. A webhook is answered 2xx only after its alerts are committed, and
+that promise has to survive a power loss, not only a crash of the process (which is
+all that NORMAL guarantees in WAL mode). The price, one fsync per commit, is shared by
+a whole batch of webhooks (the ingest queue commits them together).
 """
 
 from __future__ import annotations
@@ -109,6 +115,7 @@ def _install_sqlite_hooks(engine: Engine, *, wal: bool) -> None:
             cursor.execute("PRAGMA foreign_keys = ON")
             if wal:
                 cursor.execute("PRAGMA journal_mode = WAL")
+                cursor.execute("PRAGMA synchronous = FULL")  # see the module's docstring
         finally:
             cursor.close()
 

@@ -202,6 +202,8 @@ class AuditRow(Base):
     data: Mapped[JSONValue] = mapped_column(JSONText, nullable=False)
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # What a retried step names its entry by, so that it is appended once (not hashed).
+    idempotency_key: Mapped[str | None] = mapped_column(Text, index=True, unique=True)
 
 
 class AuditHeadRow(Base):

@@ -189,6 +189,8 @@ class Store:
     def signal_ids(self, dedup_keys: Collection[str]) -> dict[str, str]:
         """{dedup key: signal id} of the signals already stored among `dedup_keys`."""
         found: dict[str, str] = {}
+        if not dedup_keys:
+            return found
         with self._read() as session:
             for chunk in _chunks(sorted(set(dedup_keys)), 500):
                 query = select(SignalRow.dedup_key, SignalRow.id).where(
@@ -314,6 +316,8 @@ class Store:
         """`incident_of_signal` for many signals in one query: {signal id: incident id}."""
         found: dict[str, str] = {}
         ids = sorted(set(signal_ids))
+        if not ids:  # a batch without redeliveries: no transaction at all
+            return found
         with self._read() as session:
             for chunk in _chunks(ids, 500):
                 query = (

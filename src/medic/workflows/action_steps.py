@@ -7,7 +7,7 @@ from pathlib import Path
 
 from medic.action import execute as execute_action
 from medic.action import verify as verify_criteria
-from medic.action.audit import execution_entry, verification_entry
+from medic.action.audit import entry_key, execution_entry, verification_entry
 from medic.action.undo import inverse
 from medic.domain import (
     Execution,
@@ -16,6 +16,7 @@ from medic.domain import (
     RevertContext,
     Verification,
 )
+from medic.domain.audit import AuditKind
 from medic.domain.code import EvidenceLink
 from medic.scribe import render_postmortem
 from medic.workflows.context import deps
@@ -34,7 +35,11 @@ def _recorded(
     d = deps()
     action = execution.action
     d.store.record_execution(incident_id, execution)
-    d.store.audit.append(execution_entry(incident_id, plan_hash, execution, undo=undo))
+    kind = AuditKind.UNDO if undo else AuditKind.EXECUTION
+    d.store.audit.append(
+        execution_entry(incident_id, plan_hash, execution, undo=undo),
+        key=entry_key(kind, incident_id, execution.idempotency_key),
+    )
     note(
         incident_id,
         kind,
@@ -66,7 +71,10 @@ def verify(incident_id: str, plan_hash: str) -> Verification:
         criteria, d.metrics, namespace, d.clock, d.verification_window_s, d.verification_poll_s
     )
     d.store.save_verification(incident_id, verification)
-    d.store.audit.append(verification_entry(incident_id, plan_hash, verification))
+    d.store.audit.append(
+        verification_entry(incident_id, plan_hash, verification),
+        key=entry_key(AuditKind.VERIFICATION, incident_id, plan_hash),
+    )
     note(
         incident_id,
         "verification",

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import time
 
-from medic.action.audit import approval_entry, policy_entry
+from medic.action.audit import approval_entry, entry_key, policy_entry
 from medic.action.policy import PolicyContext, PolicyDecision, decide_policy, recent_actions
 from medic.domain import Approval, ApprovalDecision, ConflictError, IncidentState, MedicError, Plan
+from medic.domain.audit import AuditKind
 from medic.log import get_logger
 from medic.ports import MessageRef
 from medic.signals.grouping import all_resolved
@@ -19,6 +20,7 @@ __all__ = [
     "alerts_resolved",
     "approval_deadline",
     "auto_approval",
+    "decision_key",
     "paused",
     "policy_allows",
     "policy_decision",
@@ -59,7 +61,8 @@ def policy_allows(incident_id: str, plan_hash: str) -> tuple[bool, str]:
             decision.allowed,
             decision.requires_approval,
             decision.reason,
-        )
+        ),
+        key=entry_key(AuditKind.POLICY, incident_id, plan_hash),
     )
     if not decision.allowed:
         note(incident_id, "policy", f"policy forbids acting: {decision.reason}", "policy")
@@ -95,7 +98,7 @@ def auto_approval(incident_id: str, plan_hash: str) -> Approval | None:
         reason="auto-approved by policy",
     )
     recorded = record(approval)
-    d.store.audit.append(approval_entry(recorded))
+    d.store.audit.append(approval_entry(recorded), key=decision_key(incident_id, plan_hash))
     note(incident_id, "approval", "auto-approved by policy", "approval", actor="policy")
     return recorded
 
@@ -191,7 +194,9 @@ def read_decision(incident_id: str, plan_hash: str, expire: bool) -> Approval | 
                 reason=reason,
             )
         )
-        d.store.audit.append(approval_entry(approval))
+        # If a human's decision won the race, record() returned it and decide() has
+        # appended its entry under the same key: nothing is appended twice.
+        d.store.audit.append(approval_entry(approval), key=decision_key(incident_id, plan_hash))
     if approval.decision is not ApprovalDecision.EXPIRED:
         verb = "approved" if approval.decision is ApprovalDecision.APPROVED else "rejected"
         note(
@@ -204,6 +209,11 @@ def read_decision(incident_id: str, plan_hash: str, expire: bool) -> Approval | 
         )
     _post_decision(incident_id, approval)
     return approval
+
+
+def decision_key(incident_id: str, plan_hash: str) -> str:
+    """The audit key of a plan's one decision, whichever channel recorded it."""
+    return entry_key(AuditKind.APPROVAL, incident_id, plan_hash)
 
 
 def record(approval: Approval) -> Approval:

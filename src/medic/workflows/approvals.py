@@ -11,7 +11,7 @@ from medic.action.audit import approval_entry
 from medic.action.policy import check_approver, needs_another_approver
 from medic.domain import Approval, ApprovalDecision, IncidentState
 from medic.log import get_logger
-from medic.workflows.approval_steps import policy_decision
+from medic.workflows.approval_steps import decision_key, policy_decision
 from medic.workflows.context import deps
 from medic.workflows.incident import APPROVAL_TOPIC
 
@@ -63,7 +63,7 @@ def decide(
             log.info("approval.first_of_two", incident_id=incident_id, actor=actor)
             return first
     approval = d.store.record_approval(proposed)
-    d.store.audit.append(approval_entry(approval))
+    d.store.audit.append(approval_entry(approval), key=decision_key(incident_id, plan_hash))
     _wake(incident_id, plan_hash)
     log.info("approval.recorded", incident_id=incident_id, decision=decision.value, actor=actor)
     return approval

@@ -23,6 +23,7 @@ from medic.ports import (
     MetricsSource,
 )
 from medic.ports.chatops import ChatOps
+from medic.signals.grouping import GroupingRules
 from medic.store import Store
 
 __all__ = ["Deps", "Refiner", "deps", "install", "uninstall"]
@@ -57,6 +58,7 @@ class Deps:
     verification_window_s: float = 600.0
     verification_poll_s: float = 30.0
     watchdog_lookback_s: float = 3600.0
+    grouping: GroupingRules = field(default_factory=GroupingRules)
     extras: dict[str, str] = field(default_factory=dict)
 
 

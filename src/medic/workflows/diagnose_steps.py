@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from medic.action.audit import plan_entry
+from medic.action.audit import entry_key, plan_entry
 from medic.diagnosis import diagnose as run_diagnosis
 from medic.domain import Diagnosis, IncidentState, Plan, ServiceKind
+from medic.domain.audit import AuditKind
 from medic.remediation import plan as build_plan
 from medic.workflows.context import deps
 from medic.workflows.step import note, step
@@ -70,7 +71,9 @@ def make_plan(incident_id: str, diagnosis: Diagnosis) -> Plan:
         history[service] = d.cluster.rollout_history(namespace, service)
     plan = build_plan(diagnosis, services, history)
     d.store.save_plan(plan)
-    d.store.audit.append(plan_entry(plan, d.clock.now()))
+    d.store.audit.append(
+        plan_entry(plan, d.clock.now()), key=entry_key(AuditKind.PLAN, incident_id, plan.hash)
+    )
     actions = ", ".join(f"{a.kind.value} {a.target}" for a in plan.immediate) or "nothing"
     note(incident_id, "plan", f"proposed: {actions}", "plan", plan_hash=plan.hash)
     return plan

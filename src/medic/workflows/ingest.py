@@ -13,17 +13,25 @@ from __future__ import annotations
 import queue
 import secrets
 import threading
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from dbos import DBOS, SetWorkflowID
 
 from medic.domain import Incident, IncidentState, MedicError, Signal, TimelineEntry
 from medic.log import get_logger
-from medic.signals.grouping import all_resolved, group_key, incident_title
+from medic.signals.grouping import (
+    all_resolved,
+    flapping,
+    group_key,
+    incident_title,
+    recently_involved,
+    topology_match,
+)
 from medic.store import Store
 from medic.workflows.context import deps
 
@@ -39,11 +47,6 @@ __all__ = [
 ]
 
 log = get_logger(__name__)
-
-# A group that closed this recently absorbs new signals instead of reopening: a resolved
-# leak still shows its old climb in the watchdog's look-back window for a while, and a
-# flapping alert must not open an incident per flap.
-REOPEN_COOLDOWN = timedelta(minutes=30)
 
 # The topic on which a waiting incident workflow hears that its alerts all resolved. It
 # is the approval topic: the workflow waits on one topic, and re-reads the store.
@@ -125,38 +128,118 @@ def _ingest_locked(items: Sequence[tuple[Signal, str | None]], now: datetime) ->
 
 
 class _Groups:
-    """Which incident each group key goes to, for one batch: the open incidents are read
-    once per batch (not once per alert), the recently closed ones only if needed."""
+    """Which incident each signal goes to, for one batch (rules: `signals.grouping`):
+    the open incidents are read once per batch (not once per alert), the recently
+    closed ones and the call graph only if needed."""
 
     def __init__(self, store: Store, now: datetime) -> None:
         self._store = store
         self._now = now
+        self._rules = deps().grouping
         self._open: dict[str, Incident] | None = None
-        self._recent: dict[str, Incident] | None = None
+        self._joined: dict[str, Incident] = {}
+        self._history: list[Incident] | None = None
+        self._services_of: dict[str, frozenset[str]] | None = None
 
     def incident_for(self, signal: Signal) -> tuple[Incident | None, bool]:
-        key = group_key(signal)
+        key = group_key(signal, self._rules)
+        open_now = self._open_incidents()
+        if key in open_now:
+            return open_now[key], False
+        if key in self._joined:
+            return self._joined[key], False
+        if not signal.firing:
+            return self._closed(key), False
+        joined = self._by_topology(signal)
+        if joined is None:
+            joined = self._closed(key)
+        if joined is None:
+            joined = self._aftermath(signal)
+        if joined is not None:
+            self._joined[key] = joined
+            return joined, False
+        incident = _open_incident(self._store, key, signal, self._now)
+        open_now[key] = incident
+        return incident, True
+
+    def _open_incidents(self) -> dict[str, Incident]:
         if self._open is None:
             self._open = {}
             # Newest first: the newest open incident of a group is the one it joins.
             for incident in self._store.incidents_in(_OPEN_STATES):
                 self._open.setdefault(incident.group_key, incident)
-        if key in self._open:
-            return self._open[key], False
-        recent = self._recently_closed(key)
-        if recent is not None or not signal.firing:
-            return recent, False
-        incident = _open_incident(self._store, key, signal, self._now)
-        self._open[key] = incident
-        return incident, True
+        return self._open
 
-    def _recently_closed(self, key: str) -> Incident | None:
-        if self._recent is None:
-            self._recent = {}
-            for incident in self._store.list_incidents(limit=50):
-                if incident.state.terminal and self._now - incident.updated_at < REOPEN_COOLDOWN:
-                    self._recent.setdefault(incident.group_key, incident)
-        return self._recent.get(key)
+    def _by_topology(self, signal: Signal) -> Incident | None:
+        open_now = self._open_incidents()
+        if not self._rules.topology or not signal.service or not open_now:
+            return None
+        namespace = signal.namespace or deps().namespace
+        newest_first = sorted(open_now.values(), key=lambda i: i.opened_at, reverse=True)
+        candidates = [i for i in newest_first if i.namespace == namespace and i.service]
+        if not candidates:
+            return None
+        calls = _TOPOLOGY.calls(namespace)
+        incident = topology_match(signal, namespace, candidates, calls)
+        if incident is not None:
+            log.info(
+                "incident.joined_by_topology",
+                incident_id=incident.id,
+                service=signal.service,
+                incident_service=incident.service,
+            )
+        return incident
+
+    def _closed(self, key: str) -> Incident | None:
+        return flapping(key, self._closed_incidents(), self._now, self._rules)
+
+    def _closed_incidents(self) -> list[Incident]:
+        if self._history is None:
+            self._history = [i for i in self._store.list_incidents(limit=200) if i.state.terminal]
+        return self._history
+
+    def _aftermath(self, signal: Signal) -> Incident | None:
+        if self._services_of is None:
+            window = self._rules.window
+            recent = [i for i in self._closed_incidents() if self._now - i.updated_at < window]
+            self._services_of = {
+                i.id: frozenset(s.service for s in self._store.signals_of(i.id) if s.service)
+                | ({i.service} if i.service else frozenset())
+                for i in recent
+            }
+        return recently_involved(
+            signal, self._closed_incidents(), self._services_of, self._now, self._rules
+        )
+
+
+class _Topology:
+    """The call graph per namespace, read from the cluster at most once a minute: the
+    ingestion path must not call the cluster for every alert of a storm."""
+
+    TTL_S = 60.0
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._graphs: dict[tuple[int, str], tuple[float, dict[str, tuple[str, ...]]]] = {}
+
+    def calls(self, namespace: str) -> dict[str, tuple[str, ...]]:
+        cluster = deps().cluster
+        key = (id(cluster), namespace)
+        with self._lock:
+            cached = self._graphs.get(key)
+            if cached is not None and time.monotonic() - cached[0] < self.TTL_S:
+                return cached[1]
+        try:
+            graph = {s.name: tuple(s.calls) for s in cluster.services(namespace)}
+        except Exception as exc:  # noqa: BLE001 - without a topology, group by labels only
+            log.warning("grouping.topology_unavailable", namespace=namespace, error=str(exc))
+            graph = {}
+        with self._lock:
+            self._graphs[key] = (time.monotonic(), graph)
+        return graph
+
+
+_TOPOLOGY = _Topology()
 
 
 def _entry(signal: Signal, signal_id: str, now: datetime) -> TimelineEntry:
