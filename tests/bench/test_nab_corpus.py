@@ -94,7 +94,10 @@ def _tiny_corpus(root: Path) -> None:
     (root / "config" / "profiles.json").write_text(json.dumps(profiles))
 
 
-@pytest.mark.parametrize(("detector", "expect_found"), [("null", False), ("medic", True)])
+@pytest.mark.parametrize(
+    ("detector", "expect_found"),
+    [("null", False), ("medic", True), ("cad_ose", True), ("streaming", True)],
+)
 def test_the_command_reports_per_file_scores_and_the_three_profiles(
     tmp_path: Path, detector: str, expect_found: bool
 ) -> None:

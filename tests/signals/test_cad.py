@@ -47,7 +47,7 @@ def test_the_same_series_gives_the_same_scores() -> None:
     np.testing.assert_array_equal(cad_scores(values), cad_scores(values))
 
 
-def test_memory_stops_growing_at_the_cap() -> None:
+def test_memory_stops_growing_at_the_cap_and_novelty_is_still_flagged() -> None:
     values = np.random.default_rng(5).uniform(0.0, 1.0, 600).tolist()
     capped = CadDetector(0.0, 1.0, CadConfig(max_contexts=2000))
     free = CadDetector(0.0, 1.0)
@@ -57,9 +57,10 @@ def test_memory_stops_growing_at_the_cap() -> None:
     assert capped.contexts == 2000
     assert free.contexts > 2000
     assert all(0.0 <= s <= 1.0 for s in scores)
+    assert max(scores[-200:]) >= ALARM  # noise keeps making pairs it has never seen
 
 
-@pytest.mark.parametrize("value", [-100.0, 100.0, float("nan")])
+@pytest.mark.parametrize("value", [-100.0, 100.0, float("inf"), float("-inf"), float("nan")])
 def test_values_outside_the_given_range_are_scored_not_rejected(value: float) -> None:
     detector = CadDetector(0.0, 7.0)
     for v in PATTERN * 30:

@@ -96,6 +96,14 @@ def test_a_latency_blip_and_plain_noise_are_not_shifts() -> None:
     assert detect_level_shift(_latency()) is None
 
 
+def test_an_unmistakable_step_is_found_within_four_minutes() -> None:
+    found = detect_level_shift(_latency(step_change(4 * 60, 0.1)))
+    assert found is not None and found.recent == pytest.approx(0.15, rel=0.1)
+    # but three minutes of a blip, or a step that has already gone, are not news
+    assert detect_level_shift(_latency(step_change(3 * 60, 0.1))) is None
+    assert detect_level_shift(_latency(step_change(9 * 60, 0.1, 2 * 60))) is None
+
+
 def _errors(*shapes: Shape) -> Series:
     metrics = FakeMetrics(seed=5)
     metrics.set("svc", MetricName.ERROR_RATIO, 0.001, *shapes, metrics.noisy(0.5))

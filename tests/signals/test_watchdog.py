@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from medic.domain.cluster import MetricName
 from medic.domain.errors import TransientError
 from medic.domain.model import Severity, SignalSource
-from medic.signals.watchdog import MEMORY_LEAK_SUSPECTED, scan
+from medic.sandbox import ManualClock, Sandbox
+from medic.signals.grouping import SLOW_NODE_LABEL
+from medic.signals.watchdog import (
+    MEMORY_LEAK_SUSPECTED,
+    REPLICAS_UNAVAILABLE,
+    TRAFFIC_SURGE,
+    scan,
+)
 from tests.diagnosis.fakes import seed_world
 from tests.signals.fakes import MB, step_change
 
@@ -95,3 +103,48 @@ def test_an_error_jump_older_than_the_look_back_is_still_signalled() -> None:
     assert [(s.name, s.service) for s in signals] == [("ErrorRatioJump", "catalog")]
     again = scan(world.metrics, world.cluster, world.namespace, world.now - timedelta(minutes=2))
     assert {s.dedup_key for s in again} == {s.dedup_key for s in signals}
+
+
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
+
+
+def _sandbox_at(name: str, minutes: float, tmp_path: Path) -> tuple[Sandbox, datetime]:
+    clock = ManualClock(datetime(2026, 11, 27, 12, 0, tzinfo=UTC))
+    sandbox = Sandbox.open(str(SCENARIOS / f"{name}.yaml"), tmp_path / "state", clock=clock)
+    clock.set(sandbox.origin + timedelta(minutes=minutes))
+    return sandbox, clock.now()
+
+
+def test_a_traffic_surge_is_signalled_where_it_enters_not_downstream(tmp_path: Path) -> None:
+    # playback starts quadruple 5 minutes in; every service it calls gets that traffic too
+    sandbox, now = _sandbox_at("media-premiere-surge-live", 9, tmp_path)
+    signals = scan(sandbox.metrics, sandbox.cluster, sandbox.namespace, now)
+    surges = [s for s in signals if s.name == TRAFFIC_SURGE]
+    assert [s.service for s in surges] == ["playback-api"]
+    assert "requests rose from" in surges[0].summary
+    before, _ = _sandbox_at("media-premiere-surge-live", 4, tmp_path / "before")
+    assert scan(before.metrics, before.cluster, before.namespace, before.clock.now()) == []
+
+
+def test_a_slowdown_confined_to_one_node_is_labelled_with_it(tmp_path: Path) -> None:
+    sandbox, now = _sandbox_at("rides-node-pressure-noisy-neighbour", 0, tmp_path)
+    signals = scan(sandbox.metrics, sandbox.cluster, sandbox.namespace, now)
+    assert signals
+    assert {s.labels.get(SLOW_NODE_LABEL) for s in signals} == {"prod-general-hn5t"}
+    assert all("only its pods on node prod-general-hn5t" in s.summary for s in signals)
+    # a service-wide slowdown (a bad release) names no node
+    release, at = _sandbox_at("search-latency-regression-after-deploy", 0, tmp_path / "release")
+    shifts = scan(release.metrics, release.cluster, release.namespace, at)
+    assert shifts and all(SLOW_NODE_LABEL not in s.labels for s in shifts)
+
+
+def test_a_service_down_is_signalled_itself_and_its_callers_errors_are_its_symptoms(
+    tmp_path: Path,
+) -> None:
+    # inventory v2.4.0 listens on the wrong port: no replica ever gets ready, and
+    # product-api, cart-api and checkout-api fail their calls to it
+    sandbox, now = _sandbox_at("shop-inventory-outage-after-deploy", 0, tmp_path)
+    [signal] = scan(sandbox.metrics, sandbox.cluster, sandbox.namespace, now)
+    assert (signal.name, signal.service) == (REPLICAS_UNAVAILABLE, "inventory")
+    assert signal.starts_at == sandbox.origin - timedelta(minutes=40)
+    assert "replicas available" in signal.summary

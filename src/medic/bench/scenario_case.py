@@ -27,6 +27,7 @@ from medic.domain import (
     Plan,
     VerificationOutcome,
 )
+from medic.domain.topology import reachable
 from medic.log import configure_logging
 from medic.sandbox import Scenario, load_scenario
 from medic.sandbox.scenario import TimelineEvent
@@ -177,9 +178,18 @@ def _rank(diagnosis: Diagnosis | None, scenario: Scenario) -> int | None:
     truth = scenario.expect.root_cause if scenario.expect else None
     if diagnosis is None or truth is None:
         return None
+    nodes = {
+        ev.id: ev.data.get("node")
+        for ev in diagnosis.evidence
+        if isinstance(ev.data.get("node"), str)
+    }
     for rank, hypothesis in enumerate(diagnosis.hypotheses, start=1):
         cause = hypothesis.root_cause
-        if cause.service == truth.service and cause.category == truth.category:
+        if cause.category != truth.category:
+            continue
+        if cause.service == truth.service:
+            return rank
+        if truth.node and any(nodes.get(i) == truth.node for i in hypothesis.evidence_ids):
             return rank
     return None
 
@@ -244,9 +254,26 @@ def _score(
         "seconds_to_plan": _seconds_to_plan(medic, primary, speed),
         "llm_tokens": _llm_tokens(medic, incidents),
         "incidents": len(incidents),
+        "incident_services": sorted({i.service or "-" for i in incidents}),
+        "distractor_incidents": _distractor_incidents(scenario, incidents),
         "state": primary.state.value if primary else None,
         "error": None,
     }
+
+
+def _distractor_incidents(scenario: Scenario, incidents: list[Incident]) -> int:
+    """Incidents about a service whose only events were harmless (a healthy deploy, a
+    blip, an operator's scaling) and that is neither the root cause nor one of its
+    callers: false alarms."""
+    cause = scenario.expect.root_cause if scenario.expect else None
+    truth = cause.service if cause else None
+    harmless = {e.service for e in scenario.timeline if not _has_fault(e) and e.service}
+    harmful = {e.service for e in scenario.timeline if _has_fault(e) and e.service}
+    calls = {s.name: tuple(s.calls) for s in scenario.services}
+    # a caller of the root cause shows its symptoms: an incident about it is no false alarm
+    callers = {name for name in calls if truth and truth in reachable(name, calls)}
+    suspects = harmless - harmful - callers - {truth}
+    return sum(1 for i in incidents if i.service in suspects)
 
 
 def _llm_tokens(medic: Medic, incidents: list[Incident]) -> int:

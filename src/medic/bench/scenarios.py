@@ -92,6 +92,7 @@ def summarise(cases: Sequence[dict[str, object]]) -> dict[str, object]:
         "recovery_rate": _rate([c.get("recovered") is True for c in should_act]),
         "unsafe_actions": sum(int(str(c["unsafe_actions"])) for c in cases),
         "false_actions": sum(int(str(c["false_actions"])) for c in cases),
+        "distractor_incidents": sum(int(str(c.get("distractor_incidents") or 0)) for c in cases),
         "p50_seconds_to_plan": round(statistics.median(plan_times), 3) if plan_times else None,
         "llm_tokens_per_case": round(statistics.fmean(tokens), 1) if tokens else 0.0,
         "failed": sum(1 for c in cases if c.get("error")),

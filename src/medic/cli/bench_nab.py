@@ -1,4 +1,5 @@
-"""`medic bench nab DIR`: the watchdog's streaming detector on the NAB corpus."""
+"""`medic bench nab DIR`: medic's streaming detectors (CAD OSE as `medic`, and the older
+robust-statistics `streaming` one) on the NAB corpus, scored as NAB scores."""
 
 from __future__ import annotations
 

@@ -37,7 +37,7 @@ _NAMED_BOOST = 1.3  # callers' logs name the dependency in their failures
 # raw score -> 0..1: z=6 is 0.5, z=20 is ~0.77, z=100 ~0.94; never quite 1.
 _HALF_AT = 6.0
 # A deviation must last this long to count in full.
-_PERSISTENCE_S = 300.0
+_PERSISTENCE_S = 180.0
 LABELS = {
     MetricName.MEMORY_WORKING_SET_BYTES: "working set",
     MetricName.CPU_USAGE_CORES: "CPU usage",
@@ -205,7 +205,8 @@ def node_candidate(
 def _persistence(lasted_s: float) -> float:
     """A deviation a few minutes old may still be a blip: it counts in full only once
     it has lasted `_PERSISTENCE_S`."""
-    return min(1.0, max(lasted_s, 0.0) / _PERSISTENCE_S)
+    # Squared: a deviation of a third of that counts for a ninth, not a third.
+    return min(1.0, max(lasted_s, 0.0) / _PERSISTENCE_S) ** 2
 
 
 def to_hypothesis(candidate: Candidate) -> Hypothesis:

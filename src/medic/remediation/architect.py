@@ -8,6 +8,7 @@ pre-onset baseline). Everything else becomes an escalation: a human gets the evi
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -33,6 +34,8 @@ __all__ = ["DEFAULT_MIN_CONFIDENCE", "DEFAULT_WINDOW_S", "baseline_from_evidence
 DEFAULT_MIN_CONFIDENCE = 0.5
 DEFAULT_WINDOW_S = 600.0
 _MAX_EXTRA_REPLICAS = 10
+# The latest points of a series that tell its current level.
+_RECENT_POINTS = 8
 
 # The metric a fault moves, hence the one whose return to baseline proves recovery.
 _FAULT_METRIC: Mapping[str, MetricName] = MappingProxyType(
@@ -308,7 +311,10 @@ def _scale_out(
         diagnosis, top, service.name, baseline, window_s, diagnosis.onset, _USER_FACING
     )
     current = max(service.replicas, 1)
-    replicas = min(current * 2, current + _MAX_EXTRA_REPLICAS)
+    # Double it, or more when the traffic grew more: each replica back to its old load.
+    load = _load_ratio(diagnosis, service.name)
+    wanted = max(current * 2, math.ceil(current * load)) if load else current * 2
+    replicas = min(wanted, current + _MAX_EXTRA_REPLICAS)
     scale = make_action(
         ActionKind.SCALE_OUT,
         service.name,
@@ -326,6 +332,24 @@ def _scale_out(
         f"review {service.name}'s capacity planning and autoscaling",
         f"scale {service.name} out to {replicas} replicas",
     )
+
+
+def _load_ratio(diagnosis: Diagnosis, service: str) -> float | None:
+    """How many times its pre-onset request rate `service` now serves, read from the
+    request-rate series the evidence holds (None without one, or without an onset)."""
+    onset = diagnosis.onset
+    if onset is None:
+        return None
+    cut = onset.timestamp()
+    for ev in diagnosis.evidence:
+        for series in ev.series:
+            if series.service != service or series.metric != MetricName.REQUEST_RATE.value:
+                continue
+            before = [p.v for p in series.points if p.t < cut and p.v == p.v]
+            after = [p.v for p in series.points if p.t >= cut and p.v == p.v][-_RECENT_POINTS:]
+            if before and after and statistics.median(before) > 0:
+                return statistics.median(after) / statistics.median(before)
+    return None
 
 
 def _revert_config(

@@ -185,6 +185,9 @@ class ExpectedRootCause(_Model):
     service: str
     category: RootCauseCategory
     change: str | None = None
+    # An infrastructure cause is a node more than a service: a hypothesis of the right
+    # category whose evidence names this node is right whichever service it names.
+    node: str | None = None
 
 
 class ExpectedAction(_Model):

@@ -32,6 +32,8 @@ __all__ = [
     "ERROR_RATIO_JUMP",
     "LATENCY_LEVEL_SHIFT",
     "MEMORY_LEAK_SUSPECTED",
+    "REPLICAS_UNAVAILABLE",
+    "TRAFFIC_SURGE",
     "scan",
     "watchdog_fingerprint",
 ]
@@ -39,6 +41,12 @@ __all__ = [
 MEMORY_LEAK_SUSPECTED = "MemoryLeakSuspected"
 LATENCY_LEVEL_SHIFT = "LatencyLevelShift"
 ERROR_RATIO_JUMP = "ErrorRatioJump"
+TRAFFIC_SURGE = "TrafficSurge"
+REPLICAS_UNAVAILABLE = "ReplicasUnavailable"
+# How long most replicas must have been missing before the watchdog says so.
+UNAVAILABLE_FOR = timedelta(minutes=3)
+# Requests this many times their usual level are a surge.
+SURGE_RELATIVE = 2.0
 
 _MB = 1024.0 * 1024.0
 # Onsets are estimates that wobble by a step or two between scans; snapping them
@@ -73,7 +81,8 @@ def scan(
     longer `history` so that a leak older than the lookback still gets its real
     start. Latency and error findings on a service that (transitively) calls a
     service with a finding of its own are left out: they are most likely symptoms
-    of that service, not a separate problem.
+    of that service, not a separate problem. Traffic surges go the other way: a
+    surge on a service whose caller surges too came from that caller.
     """
     services = [s for s in cluster.services(namespace) if s.kind is not ServiceKind.EXTERNAL]
     found: dict[str, list[Signal]] = {}
@@ -86,7 +95,14 @@ def scan(
             []
             if leak
             else _shift_signals(
-                metrics, namespace, service.name, now, lookback, step_seconds, history
+                metrics,
+                namespace,
+                service.name,
+                now,
+                lookback,
+                step_seconds,
+                history,
+                service.replicas,
             )
         )
         found[service.name] = ([leak] if leak else []) + shifts
@@ -205,6 +221,7 @@ def _shift_signals(
     lookback: timedelta,
     step: float,
     history: timedelta = timedelta(hours=3),
+    desired: int = 0,
 ) -> list[Signal]:
     out: list[Signal] = []
     start = now - lookback
@@ -221,6 +238,12 @@ def _shift_signals(
             f"{shift.recent * 1000:.0f} ms since {_snap(shift.onset):%H:%M} UTC"
         )
         out.append(_shift_signal(namespace, service, LATENCY_LEVEL_SHIFT, shift, latency, text))
+    surge = _surge_signal(metrics, namespace, service, now, lookback, step, history)
+    if surge is not None:
+        out.append(surge)
+    down = _unavailable_signal(metrics, namespace, service, desired, now, lookback, step)
+    if down is not None:
+        out.append(down)
     errors = metrics.query(namespace, service, MetricName.ERROR_RATIO, start, now, step)
     jump = detect_error_jump(errors, baseline_s=baseline_s)
     if jump is None:
@@ -234,6 +257,77 @@ def _shift_signals(
         )
         out.append(_shift_signal(namespace, service, ERROR_RATIO_JUMP, jump, errors, text))
     return out
+
+
+def _surge_signal(
+    metrics: MetricsSource,
+    namespace: str,
+    service: str,
+    now: datetime,
+    lookback: timedelta,
+    step: float,
+    history: timedelta,
+) -> Signal | None:
+    """Requests at least doubled, and stayed so: against the look-back's baseline and
+    against the first hour of the history (traffic coming back after an outage is
+    not a surge). Request rates do not blip like latency does, so three minutes of
+    a doubled rate are enough to say so."""
+    rate = metrics.query(namespace, service, MetricName.REQUEST_RATE, now - lookback, now, step)
+    surge = detect_level_shift(
+        rate,
+        baseline_s=lookback.total_seconds() - 600.0,
+        min_relative=SURGE_RELATIVE - 1.0,
+        fast_s=180.0,
+        fast_z_factor=1.0,
+    )
+    if surge is None or surge.baseline <= 0:
+        return None
+    early_start = now - history
+    early = metrics.query(
+        namespace, service, MetricName.REQUEST_RATE, early_start, early_start + EARLY_BASELINE, step
+    )
+    usual = [p.v for p in early.points if p.v == p.v]
+    if usual and surge.recent < SURGE_RELATIVE * sorted(usual)[len(usual) // 2]:
+        return None
+    text = (
+        f"{service} requests rose from {surge.baseline:.1f}/s to {surge.recent:.1f}/s "
+        f"(x{surge.recent / surge.baseline:.1f}) since {_snap(surge.onset):%H:%M} UTC"
+    )
+    return _shift_signal(namespace, service, TRAFFIC_SURGE, surge, rate, text)
+
+
+def _unavailable_signal(
+    metrics: MetricsSource,
+    namespace: str,
+    service: str,
+    desired: int,
+    now: datetime,
+    lookback: timedelta,
+    step: float,
+) -> Signal | None:
+    """Fewer than half of the service's `desired` replicas have been available for the
+    last few minutes (a crash loop, pods that never get ready): the service is down
+    itself, not only slow. A rollout replacing pods a few at a time, or a scale-out
+    whose new pods are starting, never gets this low."""
+    if desired < 1:
+        return None
+    series = metrics.query(
+        namespace, service, MetricName.AVAILABLE_REPLICAS, now - lookback, now, step
+    )
+    points = [p for p in series.points if p.v == p.v]
+    cut = now.timestamp() - UNAVAILABLE_FOR.total_seconds()
+    recent = [p for p in points if p.t >= cut]
+    if len(recent) < 8 or sum(p.v < desired / 2 for p in recent) < 0.9 * len(recent):
+        return None
+    healthy = [p.t for p in points if p.v >= desired / 2]
+    onset = next((p.t for p in points if p.v < desired / 2 and p.t > max(healthy, default=0)), 0.0)
+    onset = onset or points[0].t
+    low = min(p.v for p in recent)
+    finding = ShiftFinding(onset=onset, baseline=float(desired), recent=low, z=0.0)
+    text = (
+        f"{service} has {low:g} of its {desired} replicas available since {_snap(onset):%H:%M} UTC"
+    )
+    return _shift_signal(namespace, service, REPLICAS_UNAVAILABLE, finding, series, text)
 
 
 # A fault older than the look-back fills the look-back's own baseline: compare the
@@ -318,14 +412,24 @@ def _drop_symptoms(
 ) -> list[Signal]:
     calls = {s.name: s.calls for s in services}
     troubled = {name for name, signals in found.items() if signals}
+    surging = {name for name, signals in found.items() if any(_is_surge(s) for s in signals)}
     out: list[Signal] = []
     for name, signals in found.items():
         downstream_trouble = bool(reachable(name, calls) & troubled)
+        # Traffic flows down the call graph: a surge a caller also has came from it.
+        upstream_surge = any(name in reachable(other, calls) for other in surging - {name})
         for signal in signals:
-            if downstream_trouble and signal.name != MEMORY_LEAK_SUSPECTED:
+            if _is_surge(signal):
+                if upstream_surge:
+                    continue
+            elif downstream_trouble and signal.name != MEMORY_LEAK_SUSPECTED:
                 continue
             out.append(signal)
     return out
+
+
+def _is_surge(signal: Signal) -> bool:
+    return signal.name == TRAFFIC_SURGE
 
 
 def _last_positive(series: Series) -> float | None:
