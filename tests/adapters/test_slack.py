@@ -115,6 +115,21 @@ def test_a_rejection_in_another_channel_names_the_medic_user_and_the_reason(
     assert "&lt;@U1&gt; no" in text  # the reason cannot mention anyone
 
 
+def test_a_first_of_two_approvals_keeps_the_buttons_for_the_second_approver(
+    slack: FakeSlack, loop_objects: tuple[Incident, Diagnosis, Plan]
+) -> None:
+    incident, diagnosis, plan = loop_objects
+    chatops = _chatops(slack)
+    ref = chatops.request_approval(incident, diagnosis, plan, URL)
+    at = datetime(2026, 5, 4, 12, 3, 4, tzinfo=UTC)
+    first = Approval("inc-web-1", plan.hash, ApprovalDecision.PENDING, "operator", at, "slack")
+    chatops.record_decision(ref, first)
+    blocks = slack.messages[(ref.channel, ref.ts)]["blocks"]
+    assert blocks[-1]["type"] == "actions"  # still there, below the note
+    assert "*First approval* by <@U0ALICE>" in _text(blocks)
+    assert "needs a second approver" in _text(blocks)
+
+
 @pytest.mark.parametrize(
     ("error", "kind"),
     [("channel_not_found", PermanentError), ("ratelimited", TransientError)],

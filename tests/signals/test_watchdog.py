@@ -12,6 +12,7 @@ from medic.domain.errors import TransientError
 from medic.domain.model import Severity, SignalSource
 from medic.sandbox import ManualClock, Sandbox
 from medic.signals.grouping import SLOW_NODE_LABEL
+from medic.signals.logpatterns import NEW_LOG_PATTERN
 from medic.signals.watchdog import (
     MEMORY_LEAK_SUSPECTED,
     REPLICAS_UNAVAILABLE,
@@ -148,3 +149,18 @@ def test_a_service_down_is_signalled_itself_and_its_callers_errors_are_its_sympt
     assert (signal.name, signal.service) == (REPLICAS_UNAVAILABLE, "inventory")
     assert signal.starts_at == sandbox.origin - timedelta(minutes=40)
     assert "replicas available" in signal.summary
+
+
+def test_log_templates_new_since_the_onset_join_the_finding(tmp_path: Path) -> None:
+    sandbox, now = _sandbox_at("bank-transfers-error-regression", 0, tmp_path)
+    plain = scan(sandbox.metrics, sandbox.cluster, sandbox.namespace, now)
+    assert [s.name for s in plain] == ["ErrorRatioJump"]
+    signals = scan(sandbox.metrics, sandbox.cluster, sandbox.namespace, now, logs=sandbox.logs)
+    patterns = [s for s in signals if s.name == NEW_LOG_PATTERN]
+    assert patterns and all(s.service == "transfers-api" for s in patterns)
+    assert all(s.starts_at == plain[0].starts_at for s in patterns)
+    [evidence] = patterns[0].evidence
+    assert evidence.source == "logs" and "(untrusted log text)" in evidence.summary
+    # a healthy namespace reads no logs into signals at all
+    quiet, at = _sandbox_at("bank-transfers-error-regression", -60, tmp_path / "quiet")
+    assert scan(quiet.metrics, quiet.cluster, quiet.namespace, at, logs=quiet.logs) == []

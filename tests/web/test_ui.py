@@ -6,11 +6,13 @@ import re
 
 from fastapi.testclient import TestClient
 
-from medic.domain import ApprovalDecision, Plan
+from medic.action.audit import approval_entry
+from medic.domain import Approval, ApprovalDecision, Plan
+from medic.domain.audit import FIRST_APPROVAL
 from medic.store import Store
 from medic.web.charts import _LEFT, _RIGHT, _W
-from tests.web.conftest import TOKEN, sign_in
-from tests.web.seed import INJECTION, ONSET, StoreDecide
+from tests.web.conftest import TOKEN, sign_in, ui_app
+from tests.web.seed import INJECTION, NOW, ONSET, StoreDecide
 
 PAGE = "/ui/incidents/inc-web-1"
 
@@ -184,3 +186,36 @@ def test_sign_out_needs_the_csrf_token_and_ends_the_session(client: TestClient) 
     out = client.post("/ui/logout", data={"csrf": _csrf(client)})
     assert out.status_code == 303
     assert client.get("/ui").status_code == 303
+
+
+class _FirstOfTwo(StoreDecide):
+    """The workflow's answer for a high-risk plan: the approval counts as the first of
+    two (recorded in the audit) and the decision is PENDING."""
+
+    def __call__(
+        self,
+        incident_id: str,
+        plan_hash: str,
+        decision: ApprovalDecision,
+        actor: str,
+        channel: str,
+        reason: str = "",
+    ) -> Approval:
+        self.calls.append((incident_id, plan_hash, decision, actor, channel, reason))
+        first = Approval(incident_id, plan_hash, ApprovalDecision.PENDING, actor, NOW, channel)
+        self.store.audit.append(approval_entry(first, outcome=FIRST_APPROVAL))
+        return first
+
+
+def test_a_first_of_two_approvals_says_a_second_approver_is_needed(
+    store: Store, plan: Plan
+) -> None:
+    with TestClient(ui_app(store, _FirstOfTwo(store)), follow_redirects=False) as client:
+        sign_in(client)
+        ok = client.post(f"{PAGE}/approve", data={"plan_hash": plan.hash, "csrf": _csrf(client)})
+        assert ok.headers["location"] == f"{PAGE}?done=pending"
+        after = client.get(ok.headers["location"]).text
+        assert "needs a second approver" in after
+        assert "Approved by operator" in after
+        assert 'id="approve"' in after  # still open: someone else decides
+        assert store.approvals("inc-web-1") == []

@@ -220,13 +220,15 @@ class SlackChatOps:
             "conversations.history", channel=ref.channel, latest=ref.ts, inclusive=True, limit=1
         )
         messages = history.get("messages") or []
-        kept = [
-            b
-            for b in (messages[0].get("blocks", []) if messages else [])
-            if b.get("block_id") != ACTIONS_BLOCK and b.get("type") != "actions"
-        ]
+        blocks = messages[0].get("blocks", []) if messages else []
         line = self.decision_line(approval)
-        kept.append({"type": "section", "text": {"type": "mrkdwn", "text": line}})
+        said = {"type": "section", "text": {"type": "mrkdwn", "text": line}}
+        if approval.decision is ApprovalDecision.PENDING:
+            # The first of two approvals: the buttons stay for the second approver.
+            buttons = [b for b in blocks if _is_actions(b)]
+            kept = [b for b in blocks if not _is_actions(b)] + [said] + buttons
+        else:
+            kept = [b for b in blocks if not _is_actions(b)] + [said]
         self._call("chat.update", channel=ref.channel, ts=ref.ts, text=line, blocks=kept)
 
     def decision_line(self, approval: Approval) -> str:
@@ -234,6 +236,12 @@ class SlackChatOps:
         who = f"<@{slack_id}>" if slack_id else mrkdwn_escape(approval.actor)
         mark = ":white_check_mark:" if approval.decision is ApprovalDecision.APPROVED else ":x:"
         at = approval.at.strftime("%Y-%m-%d %H:%M:%S UTC")
+        if approval.decision is ApprovalDecision.PENDING:
+            return (
+                f":hourglass_flowing_sand: *First approval* by {who} at {at} via "
+                f"{mrkdwn_escape(approval.channel)} (plan `{approval.plan_hash[:_SHORT]}`): "
+                "this high-risk plan needs a second approver"
+            )
         line = (
             f"{mark} *{approval.decision.value.capitalize()}* by {who} at {at} "
             f"via {mrkdwn_escape(approval.channel)} (plan `{approval.plan_hash[:_SHORT]}`)"
@@ -258,3 +266,7 @@ class SlackChatOps:
         except (SlackClientError, OSError) as e:
             raise TransientError(f"Slack {method} failed: {e}") from e
         return dict(response.data) if isinstance(response.data, dict) else {}
+
+
+def _is_actions(block: dict[str, Any]) -> bool:
+    return bool(block.get("block_id") == ACTIONS_BLOCK or block.get("type") == "actions")

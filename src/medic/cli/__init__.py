@@ -153,6 +153,8 @@ def _decide(
         f"{result['decision']} plan {result['plan_hash'][:12]} of {incident_id} "
         f"as {result['actor']}"
     )
+    if result["decision"] == "pending":
+        console.print("a high-risk plan: medic acts once a second approver approves it too")
 
 
 @app.command()

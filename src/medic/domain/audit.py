@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 __all__ = [
+    "FIRST_APPROVAL",
     "GENESIS_HASH",
     "AuditDraft",
     "AuditEntry",
@@ -30,6 +31,8 @@ __all__ = [
 ]
 
 GENESIS_HASH = "0" * 64
+# The outcome of an approval that counts as the first of the two a high-risk plan needs.
+FIRST_APPROVAL = "first-approval"
 
 AuditValue = str | int | float | bool | None
 

@@ -18,7 +18,7 @@ from medic.domain.model import Evidence, Series, Severity, Signal, SignalSource
 from medic.domain.nodes import node_slowdowns, suspect_nodes
 from medic.domain.topology import reachable
 from medic.ports.cluster import ClusterReader
-from medic.ports.telemetry import MetricsSource, PodMetricsSource
+from medic.ports.telemetry import LogSource, MetricsSource, PodMetricsSource
 from medic.signals.detectors import (
     LeakFinding,
     ShiftFinding,
@@ -27,6 +27,7 @@ from medic.signals.detectors import (
     detect_level_shift,
 )
 from medic.signals.grouping import SLOW_NODE_LABEL
+from medic.signals.logpatterns import NEW_LOG_PATTERN, scan_logs
 
 __all__ = [
     "ERROR_RATIO_JUMP",
@@ -52,6 +53,8 @@ _MB = 1024.0 * 1024.0
 # Onsets are estimates that wobble by a step or two between scans; snapping them
 # keeps repeated scans of one ongoing problem on one dedup key.
 _ONSET_SNAP_SECONDS = 300
+# Log-pattern signals per service and scan, strongest first.
+_MAX_LOG_SIGNALS = 3
 # How far before a shift's onset the pods' earlier level is read from.
 _BEFORE_ONSET = timedelta(minutes=15)
 # A leak this close to its limit pages someone.
@@ -74,6 +77,7 @@ def scan(
     horizon: timedelta = timedelta(hours=6),
     history: timedelta = timedelta(hours=3),
     step_seconds: float = 15.0,
+    logs: LogSource | None = None,
 ) -> list[Signal]:
     """One pass over every non-external service of `namespace`.
 
@@ -82,7 +86,9 @@ def scan(
     start. Latency and error findings on a service that (transitively) calls a
     service with a finding of its own are left out: they are most likely symptoms
     of that service, not a separate problem. Traffic surges go the other way: a
-    surge on a service whose caller surges too came from that caller.
+    surge on a service whose caller surges too came from that caller. With `logs`,
+    the services with findings also get `NewLogPattern` signals for their log
+    templates that appeared, or jumped, since the onset.
     """
     services = [s for s in cluster.services(namespace) if s.kind is not ServiceKind.EXTERNAL]
     found: dict[str, list[Signal]] = {}
@@ -107,7 +113,30 @@ def scan(
         )
         found[service.name] = ([leak] if leak else []) + shifts
     signals = _drop_symptoms(services, found)
-    return [_localise(metrics, namespace, now, lookback, step_seconds, s) for s in signals]
+    signals = [_localise(metrics, namespace, now, lookback, step_seconds, s) for s in signals]
+    return signals + _log_signals(logs, namespace, now, signals)
+
+
+def _log_signals(
+    logs: LogSource | None, namespace: str, now: datetime, found: Sequence[Signal]
+) -> list[Signal]:
+    """For each service with a finding, the log templates (drain3) that are new since
+    its onset or whose rate jumped well: signals of their own, which join the same
+    incident. Logs that cannot be read leave the metric findings as they are."""
+    if logs is None:
+        return []
+    onsets: dict[str, datetime] = {}
+    for signal in found:
+        if signal.service and signal.name != NEW_LOG_PATTERN:
+            onsets[signal.service] = min(signal.starts_at, onsets.get(signal.service, now))
+    out: list[Signal] = []
+    for service, onset in onsets.items():
+        try:
+            _, signals = scan_logs(logs, namespace, service, onset, now)
+        except MedicError:
+            continue
+        out.extend(signals[:_MAX_LOG_SIGNALS])
+    return out
 
 
 def _localise(

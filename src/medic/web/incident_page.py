@@ -41,6 +41,7 @@ class IncidentView:
     verification: Verification | None
     postmortem: Postmortem | None
     timeline: Sequence[TimelineEntry]
+    first_approvers: Sequence[str] = ()  # a high-risk plan's approvals so far
 
 
 def render_incident(view: IncidentView, csrf: str, flash: Markup = _NOTHING) -> Markup:
@@ -76,8 +77,15 @@ def _decision(view: IncidentView, csrf: str) -> Markup:
         f'<input type="hidden" name="plan_hash" value="{esc(plan.hash)}">'
     )
     action = f"/ui/incidents/{esc(view.incident.id)}"
+    waiting = (
+        f'<p class="pending" id="pending">Approved by {esc(", ".join(view.first_approvers))}: '
+        "this high-risk plan needs a second approver, someone else.</p>"
+        if view.first_approvers
+        else ""
+    )
     return Markup(
         '<section class="card decide" id="decide"><h2>Your decision</h2>'
+        f"{waiting}"
         f'<p>This decides plan <span class="hash">{esc(plan.hash[:12])}…</span> exactly as '
         "shown below; if medic proposes another plan meanwhile, the decision is refused.</p>"
         f'<form method="post" action="{action}/approve">{hidden}'

@@ -26,6 +26,7 @@ from medic.domain import (
     MedicError,
     NotFoundError,
 )
+from medic.domain.audit import FIRST_APPROVAL
 from medic.store import Store
 from medic.web import session as sessions
 from medic.web.html import Markup, esc, page
@@ -49,7 +50,12 @@ _HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
 }
-_DONE = {"approved": "Plan approved: medic will act on it now.", "rejected": "Plan rejected."}
+_DONE = {
+    "approved": "Plan approved: medic will act on it now.",
+    "rejected": "Plan rejected.",
+    "pending": "Your approval is recorded. This high-risk plan needs a second approver: "
+    "medic acts once another person approves it.",
+}
 _STATUS: tuple[tuple[type[MedicError], int], ...] = (
     (NotFoundError, 404),
     (ConflictError, 409),
@@ -183,14 +189,14 @@ class _Ui:
         try:
             if kind is ApprovalDecision.REJECTED and not reason:
                 raise InvalidInputError("a rejection needs a reason")
-            await run_in_threadpool(
+            recorded = await run_in_threadpool(
                 self.ctx.decide, incident_id, plan_hash, kind, s.user, "web", reason
             )
         except MedicError as e:
             status = next(code for cls, code in _STATUS if isinstance(e, cls))
             flash = Markup(f'<div class="flash bad">Not recorded: {esc(e)}</div>')
             return await run_in_threadpool(_incident_page, self.ctx, s, incident_id, flash, status)
-        return _redirect(f"/ui/incidents/{quote(incident_id)}?done={kind.value}")
+        return _redirect(f"/ui/incidents/{quote(incident_id)}?done={recorded.decision.value}")
 
 
 def _incident_page(
@@ -201,10 +207,14 @@ def _incident_page(
         found = store.get_incident(incident_id)
     except NotFoundError as e:
         return _html(page("Not found", Markup(flash + _problem(str(e))), s.user, s.csrf), 404)
+    plan = store.plan(incident_id)
     view = IncidentView(
         incident=found,
         diagnosis=store.diagnosis(incident_id),
-        plan=store.plan(incident_id),
+        plan=plan,
+        first_approvers=(
+            store.audit.approvers(incident_id, plan.hash, FIRST_APPROVAL) if plan else ()
+        ),
         approvals=store.approvals(incident_id),
         executions=store.executions(incident_id),
         verification=store.verification(incident_id),

@@ -10,6 +10,7 @@ from medic.action import check_decision
 from medic.action.audit import approval_entry
 from medic.action.policy import check_approver, needs_another_approver
 from medic.domain import Approval, ApprovalDecision, IncidentState
+from medic.domain.audit import FIRST_APPROVAL
 from medic.log import get_logger
 from medic.workflows.approval_steps import decision_key, policy_decision
 from medic.workflows.context import deps
@@ -18,8 +19,6 @@ from medic.workflows.incident import APPROVAL_TOPIC
 __all__ = ["decide", "redeliver_decisions"]
 
 log = get_logger(__name__)
-
-FIRST_APPROVAL = "first-approval"
 
 
 def decide(

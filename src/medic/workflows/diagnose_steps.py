@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from medic.action.audit import entry_key, plan_entry
 from medic.diagnosis import diagnose as run_diagnosis
-from medic.domain import Diagnosis, IncidentState, Plan, ServiceKind
+from medic.domain import Diagnosis, Evidence, IncidentState, MedicError, Plan, ServiceKind
 from medic.domain.audit import AuditKind
 from medic.remediation import plan as build_plan
+from medic.signals.logpatterns import scan_logs
 from medic.workflows.context import deps
 from medic.workflows.step import note, step
 
-__all__ = ["diagnose", "make_plan", "refine"]
+__all__ = ["diagnose", "make_plan", "refine", "with_log_patterns"]
+
+# Changed log templates kept as evidence per service, strongest first.
+_MAX_PATTERNS = 5
 
 
 @step
@@ -27,6 +33,7 @@ def diagnose(incident_id: str) -> Diagnosis:
         now=d.clock.now(),
         events=d.events,
     )
+    diagnosis = with_log_patterns(diagnosis, incident.namespace or d.namespace, incident.service)
     d.store.save_diagnosis(diagnosis)
     note(
         incident_id,
@@ -36,6 +43,33 @@ def diagnose(incident_id: str) -> Diagnosis:
         confidence=round(diagnosis.confidence, 3),
     )
     return diagnosis
+
+
+def with_log_patterns(diagnosis: Diagnosis, namespace: str, service: str | None) -> Diagnosis:
+    """The log templates (drain3) that are new since the onset, or whose rate jumped, in
+    the blamed service and the incident's own, as evidence: a human sees what the
+    logs started saying. A log source that fails is noted, never fatal."""
+    d = deps()
+    if d.logs is None or diagnosis.onset is None:
+        return diagnosis
+    top = diagnosis.top
+    services = dict.fromkeys(s for s in (top.root_cause.service if top else None, service) if s)
+    found: list[Evidence] = []
+    missing: list[str] = []
+    for name in services:
+        try:
+            evidence, _ = scan_logs(d.logs, namespace, name, diagnosis.onset, d.clock.now())
+        except MedicError as e:
+            missing.append(f"no log patterns of {name}: {e}")
+            continue
+        found.extend(evidence[:_MAX_PATTERNS])
+    if not found and not missing:
+        return diagnosis
+    return replace(
+        diagnosis,
+        evidence=diagnosis.evidence + tuple(found),
+        missing=diagnosis.missing + tuple(missing),
+    )
 
 
 @step

@@ -29,6 +29,7 @@ def _scan_step() -> list[Signal]:
         d.namespace,
         d.clock.now(),
         lookback=timedelta(seconds=d.watchdog_lookback_s),
+        logs=d.logs,
     )
 
 

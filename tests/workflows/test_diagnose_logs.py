@@ -1,0 +1,63 @@
+"""The diagnosis carries the log templates that changed at the onset (drain3), fenced."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from medic.action import Policy
+from medic.diagnosis import diagnose
+from medic.domain import Incident, IncidentState
+from medic.sandbox import ManualClock, Sandbox
+from medic.workflows.context import Deps, install, uninstall
+from medic.workflows.diagnose_steps import with_log_patterns
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
+    clock = ManualClock(datetime(2026, 11, 27, 12, 0, tzinfo=UTC))
+    sandbox = Sandbox.open("auth-memory-leak-after-deploy", tmp_path / "sandbox", clock=clock)
+    clock.set(sandbox.origin)
+    install(
+        Deps(
+            store=None,  # type: ignore[arg-type]  # not used by the log step
+            clock=clock,
+            metrics=sandbox.metrics,
+            changes=sandbox.changes,
+            cluster=sandbox.cluster,
+            writer=sandbox.cluster,
+            logs=sandbox.logs,
+            namespace="production",
+            postmortem_dir=tmp_path / "pm",
+            policy=Policy(autonomy="approve", auto_actions=frozenset()),
+        )
+    )
+    yield sandbox
+    uninstall()
+
+
+def test_the_leaking_service_s_new_log_templates_become_evidence(sandbox: Sandbox) -> None:
+    now = sandbox.clock.now()
+    incident = Incident(
+        id="inc-1",
+        title="MemoryLeakSuspected on auth-service (production)",
+        state=IncidentState.DIAGNOSING,
+        opened_at=now,
+        updated_at=now,
+        group_key="production/auth-service",
+        service="auth-service",
+        namespace="production",
+    )
+    plain = diagnose(
+        incident, [], sandbox.metrics, sandbox.changes, sandbox.cluster, sandbox.logs, now
+    )
+    enriched = with_log_patterns(plain, "production", "auth-service")
+    added = enriched.evidence[len(plain.evidence) :]
+    assert added, "the GC pauses that began with v1.2.1 are a new log template"
+    assert all(e.source == "logs" and e.id.startswith("logs:auth-service:") for e in added)
+    assert any("GC" in str(e.data["template_untrusted"]) for e in added)
+    assert all("(untrusted log text)" in e.summary for e in added)
+    assert enriched.hypotheses == plain.hypotheses  # evidence for a human, not a new verdict
