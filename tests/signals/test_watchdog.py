@@ -164,3 +164,15 @@ def test_log_templates_new_since_the_onset_join_the_finding(tmp_path: Path) -> N
     # a healthy namespace reads no logs into signals at all
     quiet, at = _sandbox_at("bank-transfers-error-regression", -60, tmp_path / "quiet")
     assert scan(quiet.metrics, quiet.cluster, quiet.namespace, at, logs=quiet.logs) == []
+
+
+def test_the_streaming_detector_dates_when_the_series_broke(tmp_path: Path) -> None:
+    # search-api v4.7.0 (45 minutes ago) added latency; the window detector only knows
+    # the shift began before its look-back, CAD OSE saw the pattern break at the deploy
+    sandbox, now = _sandbox_at("search-latency-regression-after-deploy", 0, tmp_path)
+    [signal] = scan(sandbox.metrics, sandbox.cluster, sandbox.namespace, now)
+    [evidence] = signal.evidence
+    first = datetime.fromisoformat(str(evidence.data["cad_first_alarm"]))
+    deploy = sandbox.origin - timedelta(minutes=45)
+    assert deploy <= first <= deploy + timedelta(minutes=2)
+    assert "CAD OSE detector first flagged" in evidence.summary

@@ -19,6 +19,7 @@ from medic.domain.nodes import node_slowdowns, suspect_nodes
 from medic.domain.topology import reachable
 from medic.ports.cluster import ClusterReader
 from medic.ports.telemetry import LogSource, MetricsSource, PodMetricsSource
+from medic.signals.cad import CadConfig, cad_scores
 from medic.signals.detectors import (
     LeakFinding,
     ShiftFinding,
@@ -53,6 +54,10 @@ _MB = 1024.0 * 1024.0
 # Onsets are estimates that wobble by a step or two between scans; snapping them
 # keeps repeated scans of one ongoing problem on one dedup key.
 _ONSET_SNAP_SECONDS = 300
+# CAD OSE needs some history to have learnt what is usual; it may flag a change a
+# little before the window detector's (median-based) onset.
+_CAD_MIN_POINTS = 60
+_CAD_BEFORE_ONSET = timedelta(minutes=10)
 # Log-pattern signals per service and scan, strongest first.
 _MAX_LOG_SIGNALS = 3
 # How far before a shift's onset the pods' earlier level is read from.
@@ -408,6 +413,19 @@ def _shift_signal(
     namespace: str, service: str, name: str, shift: ShiftFinding, series: Series, summary: str
 ) -> Signal:
     onset = _snap(shift.onset)
+    data: dict[str, float | str] = {
+        "onset": onset.isoformat(),
+        "baseline": shift.baseline,
+        "recent": shift.recent,
+        "z": round(shift.z, 2),
+    }
+    detail = summary
+    alarm = _cad_alarm(series, shift.onset)
+    if alarm is not None:
+        at, score = alarm
+        data["cad_first_alarm"] = at.isoformat()
+        data["cad_score"] = round(score, 3)
+        detail += f"; the CAD OSE detector first flagged the series at {at:%H:%M:%S} UTC"
     return Signal(
         source=SignalSource.WATCHDOG,
         fingerprint=watchdog_fingerprint(namespace, service, name),
@@ -423,17 +441,27 @@ def _shift_signal(
                 id=f"watchdog:{name}:{service}",
                 source="metrics",
                 query=f"{series.metric}{{namespace={namespace},service={service}}}",
-                summary=summary,
-                data={
-                    "onset": onset.isoformat(),
-                    "baseline": shift.baseline,
-                    "recent": shift.recent,
-                    "z": round(shift.z, 2),
-                },
+                summary=detail,
+                data=data,
                 series=(series,),
             ),
         ),
     )
+
+
+def _cad_alarm(series: Series, onset: float) -> tuple[datetime, float] | None:
+    """When the streaming detector (CAD OSE, as `medic bench nab` scores it) first
+    raised an alarm on the series near the window detector's onset: often the first
+    point at which the pattern broke, before the new level showed in a median."""
+    values = series.values()
+    if len(values) < _CAD_MIN_POINTS:
+        return None
+    scores = cad_scores(values)
+    earliest = onset - _CAD_BEFORE_ONSET.total_seconds()
+    for point, score in zip(series.points, scores.tolist(), strict=True):
+        if point.t >= earliest and score >= CadConfig().base_threshold:
+            return datetime.fromtimestamp(point.t, tz=UTC), float(score)
+    return None
 
 
 def _drop_symptoms(
