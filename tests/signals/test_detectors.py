@@ -114,3 +114,9 @@ def _errors(*shapes: Shape) -> Series:
 def test_an_error_ratio_jump_is_found_but_a_tiny_relative_rise_is_not() -> None:
     assert detect_error_jump(_errors(step_change(9 * 60, 0.08))) is not None
     assert detect_error_jump(_errors(step_change(9 * 60, 0.002))) is None
+
+
+def test_many_more_failures_are_news_after_three_minutes_a_few_more_are_not() -> None:
+    assert detect_error_jump(_errors(step_change(3 * 60, 0.2))) is not None
+    assert detect_error_jump(_errors(step_change(3 * 60, 0.03))) is None
+    assert detect_error_jump(_errors(step_change(12 * 60, 0.03))) is not None

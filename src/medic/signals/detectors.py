@@ -36,6 +36,9 @@ Array = npt.NDArray[np.float64]
 _MAD_TO_SIGMA = 1.4826
 # Theil-Sen is O(n^2) in pairs; above this many points we subsample evenly.
 _MAX_TS_POINTS = 400
+# An error ratio up by this much (absolute) is reported after this many seconds.
+_QUICK_ERRORS_S = 150.0
+_QUICK_ERRORS_RISE = 0.05
 # A shift must still hold over the last this many points to be reported.
 _STILL_POINTS = 4
 # Hinge onset candidates tried at most (evenly spaced over the series).
@@ -324,7 +327,8 @@ def detect_error_jump(
     """The error ratio's recent median rose by at least `min_increase` (absolute).
 
     Ratios live near zero, where relative changes mean little (0.1% -> 0.3% is
-    "tripled" and harmless), so this asks for an absolute rise as well.
+    "tripled" and harmless), so this asks for an absolute rise as well. A rise of
+    `_QUICK_ERRORS_RISE` or more is reported after `_QUICK_ERRORS_S` already.
     """
     found = detect_level_shift(
         series,
@@ -334,6 +338,19 @@ def detect_error_jump(
         min_relative=1.0,
         abs_floor=0.005,
     )
+    if found is None:
+        # Many more failures are news sooner: a bigger rise, over a shorter stretch.
+        found = detect_level_shift(
+            series,
+            recent_s=recent_s,
+            baseline_s=baseline_s,
+            min_z=4.0,
+            min_relative=1.0,
+            abs_floor=0.005,
+            fast_s=_QUICK_ERRORS_S,
+        )
+        if found is not None and found.recent - found.baseline < _QUICK_ERRORS_RISE:
+            return None
     if found is None or found.recent - found.baseline < min_increase:
         return None
     return found

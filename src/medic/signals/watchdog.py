@@ -304,14 +304,14 @@ def _surge_signal(
 ) -> Signal | None:
     """Requests at least doubled, and stayed so: against the look-back's baseline and
     against the first hour of the history (traffic coming back after an outage is
-    not a surge). Request rates do not blip like latency does, so three minutes of
+    not a surge). Request rates do not blip like latency does, so two minutes of
     a doubled rate are enough to say so."""
     rate = metrics.query(namespace, service, MetricName.REQUEST_RATE, now - lookback, now, step)
     surge = detect_level_shift(
         rate,
         baseline_s=lookback.total_seconds() - 600.0,
         min_relative=SURGE_RELATIVE - 1.0,
-        fast_s=180.0,
+        fast_s=120.0,
         fast_z_factor=1.0,
     )
     if surge is None or surge.baseline <= 0:
