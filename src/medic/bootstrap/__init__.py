@@ -62,10 +62,10 @@ class Medic:
         self.started = True
         orphans = resume_orphans()
         woken = redeliver_decisions()
-        if self.settings.watchdog.enabled:
-            schedule_watchdog(self.settings.watchdog.interval_seconds)
         if self.sandbox is not None:
             self.sandbox.start()  # its "now = 0": the loop is ready
+        if self.settings.watchdog.enabled:
+            schedule_watchdog(self.settings.watchdog.interval_seconds)
         log.info("medic.started", resumed_orphans=orphans, redelivered_decisions=woken)
 
     def stop(self) -> None:

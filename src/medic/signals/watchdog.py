@@ -119,7 +119,28 @@ def scan(
         found[service.name] = ([leak] if leak else []) + shifts
     signals = _drop_symptoms(services, found)
     signals = [_localise(metrics, namespace, now, lookback, step_seconds, s) for s in signals]
+    signals = [_with_cad(s) for s in signals]
     return signals + _log_signals(logs, namespace, now, signals)
+
+
+def _with_cad(signal: Signal) -> Signal:
+    """The finding's evidence with when the streaming detector first flagged its series
+    (run only on the findings that are reported: it costs a pass over the series)."""
+    if not signal.evidence or not signal.evidence[0].series:
+        return signal
+    first, *rest = signal.evidence
+    onset = datetime.fromisoformat(str(first.data.get("onset", signal.starts_at.isoformat())))
+    alarm = _cad_alarm(first.series[0], onset.timestamp())
+    if alarm is None:
+        return signal
+    at, score = alarm
+    evidence = replace(
+        first,
+        summary=f"{first.summary}; the CAD OSE detector first flagged the series at "
+        f"{at:%H:%M:%S} UTC",
+        data={**first.data, "cad_first_alarm": at.isoformat(), "cad_score": round(score, 3)},
+    )
+    return replace(signal, evidence=(evidence, *rest))
 
 
 def _log_signals(
@@ -419,13 +440,6 @@ def _shift_signal(
         "recent": shift.recent,
         "z": round(shift.z, 2),
     }
-    detail = summary
-    alarm = _cad_alarm(series, shift.onset)
-    if alarm is not None:
-        at, score = alarm
-        data["cad_first_alarm"] = at.isoformat()
-        data["cad_score"] = round(score, 3)
-        detail += f"; the CAD OSE detector first flagged the series at {at:%H:%M:%S} UTC"
     return Signal(
         source=SignalSource.WATCHDOG,
         fingerprint=watchdog_fingerprint(namespace, service, name),
@@ -441,7 +455,7 @@ def _shift_signal(
                 id=f"watchdog:{name}:{service}",
                 source="metrics",
                 query=f"{series.metric}{{namespace={namespace},service={service}}}",
-                summary=detail,
+                summary=summary,
                 data=data,
                 series=(series,),
             ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,8 +21,23 @@ log = get_logger(__name__)
 SCHEDULE_NAME = "medic-watchdog"
 
 
+# One scan at a time in a process: a tick that comes while the previous scan still
+# runs (a big namespace, a slow backend) is skipped, not queued behind it.
+_SCANNING = threading.Lock()
+
+
 @DBOS.step()
 def _scan_step() -> list[Signal]:
+    if not _SCANNING.acquire(blocking=False):
+        log.info("watchdog.scan_skipped", reason="the previous scan is still running")
+        return []
+    try:
+        return _scan()
+    finally:
+        _SCANNING.release()
+
+
+def _scan() -> list[Signal]:
     d = deps()
     return scan(
         d.metrics,
