@@ -145,12 +145,17 @@ def _answer(client: ApiClient, out: Console, detail: dict[str, Any], auto: bool)
         try:
             approved = Confirm.ask("Approve this plan?", console=out, default=False)
         except EOFError as exc:
-            raise MedicError("no terminal to ask for approval; use --yes") from exc
+            # Nobody can answer: reject, so the incident ends instead of waiting for hours.
+            client.decide(detail["id"], "reject", detail["plan_hash"], _NO_TERMINAL)
+            raise MedicError(f"{_NO_TERMINAL}; use --yes") from exc
     if approved:
         client.decide(detail["id"], "approve", detail["plan_hash"])
         return
     reason = Prompt.ask("Reason for rejecting", console=out, default="rejected in the demo")
     client.decide(detail["id"], "reject", detail["plan_hash"], reason)
+
+
+_NO_TERMINAL = "no terminal to ask for approval"
 
 
 def _plain(text: str) -> str:
