@@ -194,3 +194,30 @@ def test_later_unrelated_movers_are_discounted_by_onset_order() -> None:
     ranking = rank_root_causes(times(), metrics, onset=FAULT_AT, params=params)
     assert [c.service for c in ranking.causes] == ["early", "late"]
     assert ranking.causes[1].score < ranking.causes[1].raw_score
+
+
+def test_a_surge_is_blamed_where_it_enters_not_on_what_it_overloads() -> None:
+    # three times the traffic at the frontend: every service below it serves three
+    # times more, and the database, saturated, moves the most of all
+    metrics = {
+        "frontend": {
+            "request_rate": noise(11, 100.0, 2.0) + step_at(FAULT_AT, 200.0),
+            "latency": noise(12, 0.10, 0.002) + step_at(FAULT_AT, 0.05),
+        },
+        "orders": {
+            "request_rate": noise(13, 100.0, 2.0) + step_at(FAULT_AT, 200.0),
+            "latency": noise(14, 0.05, 0.002) + step_at(FAULT_AT, 0.10),
+        },
+        "db": {
+            "request_rate": noise(15, 100.0, 2.0) + step_at(FAULT_AT, 200.0),
+            "latency": noise(16, 0.02, 0.0004) + step_at(FAULT_AT, 0.30),
+        },
+        "cache": {"request_rate": noise(17, 50.0, 1.0), "latency": noise(18, 0.001, 0.0001)},
+    }
+    ranking = rank_root_causes(times(), metrics, FAULT_AT, CALLS)
+    assert ranking.causes[0].service == "frontend"
+    db = next(c for c in ranking.causes if c.service == "db")
+    assert db.victim_of == "frontend"
+    # without the load, the same latencies put the database first
+    still = {name: {"latency": m["latency"]} for name, m in metrics.items()}
+    assert rank_root_causes(times(), still, FAULT_AT, CALLS).causes[0].service == "db"

@@ -29,7 +29,10 @@ RCAEval benchmark, Pham et al., WWW 2025 companion) in four steps:
    capped below its cause's, so a victim never outranks the callee that explains it.
    Anomalous services whose onset came later than the first anomaly are mildly
    discounted (half-life `onset_half_life_s`): among unrelated movements, the
-   earliest is the likelier cause.
+   earliest is the likelier cause. Load goes the other way: a service whose request
+   rate rose (`surge_ratio`) below a caller whose own rate rose too, where nothing
+   called that one with more traffic, is the surge's victim, and the surge's entry is
+   the cause.
 
 Inputs are plain arrays (one time axis, per-service named series aligned to it; NaN
 marks a missing point), so the same core serves the live diagnostician and the
@@ -48,6 +51,8 @@ import numpy.typing as npt
 from medic.diagnosis.stats import Array, change_point
 from medic.domain.topology import reachable
 
+_REQUEST_RATE = "request_rate"
+
 __all__ = ["RankedCause", "RankingParams", "Ranking", "find_onset", "rank_root_causes", "robust_z"]
 
 
@@ -64,6 +69,7 @@ class RankingParams:
     victim_strength: float = 0.5  # ... if it moved at least this much relative to it
     tie_steps: float = 2.0  # onsets this many samples apart are simultaneous
     onset_half_life_s: float = 1800.0
+    surge_ratio: float = 1.5  # load this many times its own before: part of a surge
 
 
 @dataclass(frozen=True)
@@ -134,8 +140,24 @@ def rank_root_causes(
                 service, best.score, best.raw_score, best.metric, _departure(t, v, onset, p)
             )
         plain[service] = best
-    ranked = _propagate(plain, calls or {}, p, _step(t_all))
+    rises = _load_rises(series, onset)
+    ranked = _propagate(plain, calls or {}, p, _step(t_all), rises)
     return Ranking(tuple(ranked), onset, found, scores)
+
+
+def _load_rises(
+    series: Mapping[str, Mapping[str, tuple[Array, Array]]], onset: float
+) -> dict[str, float]:
+    """Per service, how many times its pre-onset request rate it serves after the onset."""
+    rises: dict[str, float] = {}
+    for service, metrics in series.items():
+        if _REQUEST_RATE not in metrics:
+            continue
+        t, v = metrics[_REQUEST_RATE]
+        pre, post = v[t < onset], v[t >= onset]
+        if pre.size and post.size and float(np.median(pre)) > 0:
+            rises[service] = float(np.median(post)) / float(np.median(pre))
+    return rises
 
 
 def robust_z(pre: Array, post: Array, params: RankingParams | None = None) -> float:
@@ -227,10 +249,17 @@ def _propagate(
     calls: Mapping[str, Sequence[str]],
     p: RankingParams,
     step: float,
+    rises: Mapping[str, float] | None = None,
 ) -> list[RankedCause]:
     onsets = [c.onset for c in plain.values() if c.onset is not None]
     first = min(onsets) if onsets else 0.0
     causes_of = _victim_edges(plain, calls, p, step)
+    surge = _surge_edges(plain, calls, p, rises or {})
+    for victim, origin in surge.items():
+        causes_of[victim] = [origin, *causes_of.get(victim, [])]
+    for origin in set(surge.values()):
+        # The surge's entry is no victim of the callees its traffic overloaded.
+        causes_of[origin] = [c for c in causes_of.get(origin, []) if surge.get(c) != origin]
     final: dict[str, RankedCause] = {}
 
     def settle(name: str, visiting: frozenset[str]) -> RankedCause:
@@ -288,6 +317,31 @@ def _victim_edges(
         for callee in list(callees):
             if name in edges.get(callee, ()) and _earlier(plain[name], plain[callee]):
                 callees.remove(callee)
+    return edges
+
+
+def _surge_edges(
+    plain: Mapping[str, RankedCause],
+    calls: Mapping[str, Sequence[str]],
+    p: RankingParams,
+    rises: Mapping[str, float],
+) -> dict[str, str]:
+    """Traffic flows down the call graph: a service whose load rose while a service
+    calling it (directly or not) saw its load rise as much, where no caller of that one
+    did, is a victim of the surge that entered there (victim -> the surge's origin)."""
+    surging = {name for name, rise in rises.items() if rise >= p.surge_ratio}
+    callers_of: dict[str, set[str]] = {}
+    for caller in calls:
+        for callee in reachable(caller, calls):
+            callers_of.setdefault(callee, set()).add(caller)
+    origins = {name for name in surging if not (callers_of.get(name, set()) & surging)}
+    edges: dict[str, str] = {}
+    for origin in sorted(origins):
+        if plain.get(origin) is None or not plain[origin].anomalous:
+            continue
+        for victim in sorted(reachable(origin, calls) & surging):
+            if victim not in origins and victim in plain:
+                edges.setdefault(victim, origin)
     return edges
 
 
