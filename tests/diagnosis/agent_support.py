@@ -9,7 +9,6 @@ per token of English and JSON, plus a few tokens of framing per message.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -21,9 +20,6 @@ from pydantic_ai.messages import (
     ModelRequest,
     ModelResponse,
     ModelResponsePart,
-    RetryPromptPart,
-    SystemPromptPart,
-    TextPart,
     ToolCallPart,
     ToolReturnPart,
     UserPromptPart,
@@ -31,6 +27,7 @@ from pydantic_ai.messages import (
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 from pydantic_ai.usage import RequestUsage
 
+from medic.bench.scripted_llm import input_tokens, output_tokens, tokens_of
 from medic.diagnosis import diagnose
 from medic.diagnosis.agent import AgentTools
 from medic.domain.cluster import LogLine, MetricName, ServiceInfo, ServiceKind
@@ -52,12 +49,6 @@ __all__ = [
 ]
 
 FENCE = re.compile(r"<untrusted-data id=([0-9a-f]{12})>\n.*?\n</untrusted-data id=\1>", re.S)
-_CHARS_PER_TOKEN = 4
-_TOKENS_PER_MESSAGE = 4
-
-
-def tokens_of(text: str) -> int:
-    return (len(text) + _CHARS_PER_TOKEN - 1) // _CHARS_PER_TOKEN
 
 
 @dataclass
@@ -107,7 +98,7 @@ class Script:
         step = self.steps[min(len(self.seen), len(self.steps)) - 1]
         parts = step(seen)
         usage = RequestUsage(
-            input_tokens=_input_tokens(messages, info), output_tokens=_output_tokens(parts)
+            input_tokens=input_tokens(messages, info), output_tokens=output_tokens(parts)
         )
         self.billed.append(usage)
         return ModelResponse(parts=parts, usage=usage)
@@ -141,44 +132,6 @@ def report(
 
 def outside_fences(text: str) -> str:
     return FENCE.sub("", text)
-
-
-def _input_tokens(messages: list[ModelMessage], info: AgentInfo) -> int:
-    chars = len(info.instructions or "")
-    for tool in (*info.function_tools, *info.output_tools):
-        schema = json.dumps(tool.parameters_json_schema, separators=(",", ":"))
-        chars += len(tool.name) + len(tool.description or "") + len(schema)
-    count = 0
-    for message in messages:
-        count += _TOKENS_PER_MESSAGE
-        if isinstance(message, ModelRequest):
-            for part in message.parts:
-                chars += len(_request_text(part))
-        else:
-            count += _output_tokens(message.parts)
-    return count + tokens_of("x" * chars)
-
-
-def _request_text(part: object) -> str:
-    if isinstance(part, SystemPromptPart):
-        return part.content
-    if isinstance(part, UserPromptPart):
-        return part.content if isinstance(part.content, str) else str(part.content)
-    if isinstance(part, ToolReturnPart):
-        return part.model_response_str()
-    if isinstance(part, RetryPromptPart):
-        return part.model_response()
-    return ""
-
-
-def _output_tokens(parts: Sequence[ModelResponsePart]) -> int:
-    count = 0
-    for part in parts:
-        if isinstance(part, TextPart):
-            count += tokens_of(part.content)
-        elif isinstance(part, ToolCallPart):
-            count += _TOKENS_PER_MESSAGE + tokens_of(part.tool_name + part.args_as_json_str())
-    return count
 
 
 @dataclass(frozen=True)

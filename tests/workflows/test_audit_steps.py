@@ -10,15 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from medic.action import Policy
 from medic.action.audit import verify_chain
 from medic.domain import ExecutionStatus, Plan, TimelineEntry, TransientError
 from medic.domain.audit import AuditKind
-from medic.sandbox import Sandbox
 from medic.store import Store
 from medic.workflows import action_steps
-from medic.workflows.context import Deps, install, uninstall
+from medic.workflows.context import uninstall
 from tests.web.seed import seed_incident
+from tests.workflows.sandbox_deps import install_sandbox_deps
 
 
 class FlakyTimeline(Store):
@@ -43,20 +42,7 @@ class Rig:
 def rig(tmp_path: Path, sqlite_url: str) -> Iterator[Rig]:
     store = FlakyTimeline(sqlite_url)
     store.migrate()
-    sandbox = Sandbox.open("auth-memory-leak-after-deploy", tmp_path / "sandbox")
-    install(
-        Deps(
-            store=store,
-            clock=sandbox.clock,
-            metrics=sandbox.metrics,
-            changes=sandbox.changes,
-            cluster=sandbox.cluster,
-            writer=sandbox.cluster,
-            namespace="production",
-            postmortem_dir=tmp_path / "pm",
-            policy=Policy(autonomy="approve"),
-        )
-    )
+    install_sandbox_deps(store, tmp_path)
     seeded = seed_incident(store, "inc-1")
     undo = replace(seeded.immediate[0], params={"to_revision": 1})  # back to v1.2.0
     plan = replace(seeded, immediate=(undo,))

@@ -8,33 +8,19 @@ from pathlib import Path
 
 import pytest
 
-from medic.action import Policy
 from medic.diagnosis import diagnose
 from medic.domain import Incident, IncidentState
 from medic.sandbox import ManualClock, Sandbox
-from medic.workflows.context import Deps, install, uninstall
+from medic.workflows.context import uninstall
 from medic.workflows.diagnose_steps import with_log_patterns
+from tests.workflows.sandbox_deps import install_sandbox_deps
 
 
 @pytest.fixture
 def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
     clock = ManualClock(datetime(2026, 11, 27, 12, 0, tzinfo=UTC))
-    sandbox = Sandbox.open("auth-memory-leak-after-deploy", tmp_path / "sandbox", clock=clock)
+    sandbox = install_sandbox_deps(None, tmp_path, clock=clock, with_logs=True)
     clock.set(sandbox.origin)
-    install(
-        Deps(
-            store=None,  # type: ignore[arg-type]  # not used by the log step
-            clock=clock,
-            metrics=sandbox.metrics,
-            changes=sandbox.changes,
-            cluster=sandbox.cluster,
-            writer=sandbox.cluster,
-            logs=sandbox.logs,
-            namespace="production",
-            postmortem_dir=tmp_path / "pm",
-            policy=Policy(autonomy="approve", auto_actions=frozenset()),
-        )
-    )
     yield sandbox
     uninstall()
 

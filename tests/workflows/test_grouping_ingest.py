@@ -9,40 +9,21 @@ from pathlib import Path
 
 import pytest
 
-from medic.action import Policy
 from medic.domain import IncidentState, Signal, SignalSource
-from medic.sandbox import Sandbox
 from medic.signals.grouping import GroupingRules
 from medic.store import Store
-from medic.workflows.context import Deps, install, uninstall
+from medic.workflows.context import uninstall
 from medic.workflows.ingest import ingest
+from tests.workflows.sandbox_deps import install_sandbox_deps
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
-
-
-def _install(store: Store, tmp_path: Path, rules: GroupingRules) -> None:
-    sandbox = Sandbox.open("auth-memory-leak-after-deploy", tmp_path / "sandbox")
-    install(
-        Deps(
-            store=store,
-            clock=sandbox.clock,
-            metrics=sandbox.metrics,
-            changes=sandbox.changes,
-            cluster=sandbox.cluster,
-            writer=sandbox.cluster,
-            namespace="production",
-            postmortem_dir=tmp_path / "pm",
-            policy=Policy(autonomy="approve", auto_actions=frozenset()),
-            grouping=rules,
-        )
-    )
 
 
 @pytest.fixture
 def store(tmp_path: Path, database_url: str) -> Iterator[Store]:
     store = Store(database_url)
     store.migrate()
-    _install(store, tmp_path, GroupingRules())
+    install_sandbox_deps(store, tmp_path)
     yield store
     uninstall()
     store.close()
@@ -84,7 +65,7 @@ def test_an_unrelated_service_gets_its_own_incident(store: Store) -> None:
 
 
 def test_without_topology_callers_open_their_own_incidents(store: Store, tmp_path: Path) -> None:
-    _install(store, tmp_path, GroupingRules(topology=False))
+    install_sandbox_deps(store, tmp_path / "other", grouping=GroupingRules(topology=False))
     ingest([_alert("TargetDown", "users-db")], raw=None, now=NOW)
     ingest([_alert("HighErrorRate", "api-gateway")], raw=None, now=NOW)
     assert len(store.list_incidents()) == 2

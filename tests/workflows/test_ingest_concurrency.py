@@ -9,12 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from medic.action import Policy
 from medic.domain import Severity, Signal, SignalSource
-from medic.sandbox import Sandbox
 from medic.store import Store
-from medic.workflows.context import Deps, install, uninstall
+from medic.workflows.context import uninstall
 from medic.workflows.ingest import ingest
+from tests.workflows.sandbox_deps import install_sandbox_deps
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
@@ -23,20 +22,7 @@ NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 def store(tmp_path: Path, database_url: str) -> Iterator[Store]:
     store = Store(database_url)
     store.migrate()
-    sandbox = Sandbox.open("auth-memory-leak-after-deploy", tmp_path / "sandbox")
-    install(
-        Deps(
-            store=store,
-            clock=sandbox.clock,
-            metrics=sandbox.metrics,
-            changes=sandbox.changes,
-            cluster=sandbox.cluster,
-            writer=sandbox.cluster,
-            namespace="production",
-            postmortem_dir=tmp_path / "pm",
-            policy=Policy(autonomy="approve", auto_actions=frozenset()),
-        )
-    )
+    install_sandbox_deps(store, tmp_path)
     yield store
     uninstall()
     store.close()

@@ -57,7 +57,14 @@ from medic.bootstrap.llm import agent_limits, agent_refiner
 from medic.domain import InvalidInputError
 from medic.workflows.context import install
 
-__all__ = ["BENCH_LLMS", "scripted_model", "tokens_of", "use_llm"]
+__all__ = [
+    "BENCH_LLMS",
+    "input_tokens",
+    "output_tokens",
+    "scripted_model",
+    "tokens_of",
+    "use_llm",
+]
 
 BENCH_LLMS = ("none", "scripted")
 CHARS_PER_TOKEN = 4
@@ -112,7 +119,7 @@ def _respond(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
     else:
         parts = [_tool_call(top, info)]
     usage = RequestUsage(
-        input_tokens=_input_tokens(messages, info), output_tokens=_output_tokens(parts)
+        input_tokens=input_tokens(messages, info), output_tokens=output_tokens(parts)
     )
     return ModelResponse(parts=parts, usage=usage)
 
@@ -194,7 +201,9 @@ def _report(top: _Top | None, gathered: Sequence[str], info: AgentInfo) -> ToolC
     return ToolCallPart(info.output_tools[0].name, args)
 
 
-def _input_tokens(messages: Sequence[ModelMessage], info: AgentInfo) -> int:
+def input_tokens(messages: Sequence[ModelMessage], info: AgentInfo) -> int:
+    """What a real model would bill for a request: the instructions, every tool
+    definition and all messages so far, at CHARS_PER_TOKEN, plus TOKENS_PER_MESSAGE each."""
     chars = len(info.instructions or "")
     for tool in (*info.function_tools, *info.output_tools):
         schema = json.dumps(tool.parameters_json_schema, separators=(",", ":"))
@@ -205,7 +214,7 @@ def _input_tokens(messages: Sequence[ModelMessage], info: AgentInfo) -> int:
         if isinstance(message, ModelRequest):
             chars += sum(len(_request_text(part)) for part in message.parts)
         else:
-            count += _output_tokens(message.parts)
+            count += output_tokens(message.parts)
     return count + (chars + CHARS_PER_TOKEN - 1) // CHARS_PER_TOKEN
 
 
@@ -221,7 +230,8 @@ def _request_text(part: object) -> str:
     return ""
 
 
-def _output_tokens(parts: Sequence[ModelResponsePart]) -> int:
+def output_tokens(parts: Sequence[ModelResponsePart]) -> int:
+    """What a real model would bill for a response's text and tool calls."""
     count = 0
     for part in parts:
         if isinstance(part, TextPart):

@@ -330,25 +330,22 @@ def detect_error_jump(
     "tripled" and harmless), so this asks for an absolute rise as well. A rise of
     `_QUICK_ERRORS_RISE` or more is reported after `_QUICK_ERRORS_S` already.
     """
-    found = detect_level_shift(
-        series,
-        recent_s=recent_s,
-        baseline_s=baseline_s,
-        min_z=4.0,
-        min_relative=1.0,
-        abs_floor=0.005,
-    )
-    if found is None:
-        # Many more failures are news sooner: a bigger rise, over a shorter stretch.
-        found = detect_level_shift(
+
+    def shift(fast_s: float) -> ShiftFinding | None:
+        return detect_level_shift(
             series,
             recent_s=recent_s,
             baseline_s=baseline_s,
             min_z=4.0,
             min_relative=1.0,
             abs_floor=0.005,
-            fast_s=_QUICK_ERRORS_S,
+            fast_s=fast_s,
         )
+
+    found = shift(240.0)
+    if found is None:
+        # Many more failures are news sooner: a bigger rise, over a shorter stretch.
+        found = shift(_QUICK_ERRORS_S)
         if found is not None and found.recent - found.baseline < _QUICK_ERRORS_RISE:
             return None
     if found is None or found.recent - found.baseline < min_increase:
