@@ -11,6 +11,7 @@ list for an unknown incident; writes to an unknown incident raise NotFoundError.
 
 from __future__ import annotations
 
+import hashlib
 import time
 import uuid
 from collections.abc import Collection, Iterator, Mapping, Sequence
@@ -471,6 +472,25 @@ class Store:
             return session.scalar(query)
 
     @contextmanager
+    def exclusive(self, name: str) -> Iterator[None]:
+        """Hold a lock named `name` shared by every process using this database: on
+        PostgreSQL a session advisory lock (so two `medic serve` replicas never group
+        the same alerts at once); SQLite serialises writers itself and one file has
+        one host, so there it holds nothing more."""
+        if self._engine.dialect.name != "postgresql":
+            yield
+            return
+        key = _lock_key(name)
+        with translate_errors(self._url), self._engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+            connection.commit()
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                connection.commit()
+
+    @contextmanager
     def _read(self) -> Iterator[Session]:
         with self._session(write=False) as session:
             yield session
@@ -487,6 +507,12 @@ class Store:
                 connection.execution_options(**{WRITE: True})
             with Session(connection, expire_on_commit=False) as session, session.begin():
                 yield session
+
+
+def _lock_key(name: str) -> int:
+    """A stable signed 64-bit key for an advisory lock name."""
+    digest = hashlib.sha256(f"medic:{name}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 def _incident_row(session: Session, incident_id: str) -> IncidentRow:

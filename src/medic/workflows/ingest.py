@@ -88,10 +88,11 @@ def ingest(signals: Sequence[Signal], raw: str | None, now: datetime) -> list[In
 def _ingest_batch(items: Sequence[tuple[Signal, str | None]], now: datetime) -> list[IngestResult]:
     """Store and attach a batch with one write transaction: which signals are new is
     read first, their incidents are found (or opened), and then the new signals and
-    their links are written together. Batches of one process run one at a time: two
-    overlapping watchdog scans (or a scan and a webhook) must not both open an incident
-    for the same group, one of which would then never get its signal."""
-    with _GROUPING:
+    their links are written together. Batches run one at a time, within a process and
+    (on PostgreSQL) across the processes sharing the database: two overlapping scans,
+    a scan and a webhook, or two replicas must not both open an incident for the same
+    group, one of which would then never get its signal."""
+    with _GROUPING, deps().store.exclusive("grouping"):
         return _ingest_locked(items, now)
 
 
