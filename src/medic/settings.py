@@ -176,6 +176,11 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         None, description="SQLAlchemy URL; default: a SQLite file in data_dir"
     )
+    executor_id: str | None = Field(
+        None,
+        description="distinct and stable per replica when several `medic serve` share one "
+        "PostgreSQL database: a restarted replica resumes only its own workflows",
+    )
     host: str = "127.0.0.1"
     port: int = Field(8700, ge=0, le=65535)
     api_url: str | None = Field(None, description="where the CLI reaches `medic serve`")

@@ -58,7 +58,7 @@ class Medic:
 
     def start(self) -> None:
         """Launch DBOS (interrupted incidents resume here) and the watchdog."""
-        runtime.launch(self.settings.effective_database_url)
+        runtime.launch(self.settings.effective_database_url, self.settings.executor_id)
         self.started = True
         orphans = resume_orphans()
         woken = redeliver_decisions()

@@ -21,8 +21,11 @@ def dbos_url(database_url: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
-def launch(database_url: str) -> None:
-    """Configure and launch DBOS; pending workflows of this executor resume now."""
+def launch(database_url: str, executor_id: str | None = None) -> None:
+    """Configure and launch DBOS; pending workflows of this executor resume now.
+
+    Replicas sharing one PostgreSQL database need distinct, stable `executor_id`s:
+    each then resumes only the workflows it was running when it stopped."""
     config: DBOSConfig = {
         "name": "medic",
         "system_database_url": dbos_url(database_url),
@@ -31,6 +34,8 @@ def launch(database_url: str) -> None:
         "notification_listener_polling_interval_sec": 0.1,
         "log_level": "WARNING",
     }
+    if executor_id:
+        config["executor_id"] = executor_id
     DBOS(config=config)
     DBOS.launch()
 
