@@ -69,6 +69,9 @@ class GroupingSettings(BaseModel):
         1800.0, ge=0, description="a closed incident absorbs its group's signals this long"
     )
     topology: bool = Field(True, description="callers' and callees' alerts join an open incident")
+    storm_seconds: float = Field(
+        900.0, ge=0, description="how young a neighbour's incident must be to take an alert"
+    )
     flap_limit: int = Field(
         3, ge=0, description="incidents per group within flap_period before it stops reopening"
     )

@@ -221,3 +221,24 @@ def test_a_surge_is_blamed_where_it_enters_not_on_what_it_overloads() -> None:
     # without the load, the same latencies put the database first
     still = {name: {"latency": m["latency"]} for name, m in metrics.items()}
     assert rank_root_causes(times(), still, FAULT_AT, CALLS).causes[0].service == "db"
+
+
+def test_retries_that_multiply_a_failing_callee_s_load_do_not_clear_it() -> None:
+    # db's bad release fails requests; orders retries them (4x the load on db), the
+    # frontend retries orders (2x): db's rise is no mere share of the frontend's
+    metrics = {
+        "frontend": {"request_rate": noise(21, 100.0, 2.0) + step_at(FAULT_AT, 100.0)},
+        "orders": {
+            "request_rate": noise(22, 100.0, 2.0) + step_at(FAULT_AT, 100.0),
+            "errors": noise(23, 0.01, 0.001) + step_at(FAULT_AT, 0.2),
+        },
+        "db": {
+            "request_rate": noise(24, 100.0, 2.0) + step_at(FAULT_AT, 300.0),
+            "errors": noise(25, 0.001, 0.0001) + step_at(FAULT_AT, 0.4),
+        },
+        "cache": {"latency": noise(26, 0.001, 0.0001)},
+    }
+    ranking = rank_root_causes(times(), metrics, FAULT_AT, CALLS)
+    db = next(c for c in ranking.causes if c.service == "db")
+    assert db.victim_of is None
+    assert ranking.causes[0].service == "db"

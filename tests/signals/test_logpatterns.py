@@ -166,3 +166,8 @@ def test_streaming_add_generalises_a_template_as_lines_arrive() -> None:
     assert first.text == "worker alpha finished job in <VAR> steps"
     assert second.text == "worker <*> finished job in <VAR> steps"
     assert miner.add("cache warmed").id != second.id
+
+
+def test_a_window_cut_to_the_newest_lines_calls_nothing_new() -> None:
+    after_only = [line for line in _history() if line.at >= ONSET]
+    assert log_pattern_changes(after_only, ONSET, START, NOW) == []

@@ -176,3 +176,25 @@ def test_the_streaming_detector_dates_when_the_series_broke(tmp_path: Path) -> N
     deploy = sandbox.origin - timedelta(minutes=45)
     assert deploy <= first <= deploy + timedelta(minutes=2)
     assert "CAD OSE detector first flagged" in evidence.summary
+
+
+def test_more_traffic_served_as_well_as_before_is_no_surge() -> None:
+    world = seed_world(leak=False, catalog_deploy=False)
+    rate = world.metrics
+    rate.set("api-gateway", MetricName.REQUEST_RATE, 100.0, step_change(8 * 60, 150.0))
+    signals = scan(world.metrics, world.cluster, world.namespace, world.now)
+    assert [s for s in signals if s.name == TRAFFIC_SURGE] == []
+    # the same surge with users waiting three times longer is one
+    rate.set(
+        "api-gateway",
+        MetricName.LATENCY_P99_SECONDS,
+        0.1,
+        step_change(8 * 60, 0.2),
+        rate.noisy(0.02),
+    )
+    surges = [
+        s
+        for s in scan(world.metrics, world.cluster, world.namespace, world.now)
+        if s.name == TRAFFIC_SURGE
+    ]
+    assert [s.service for s in surges] == ["api-gateway"]

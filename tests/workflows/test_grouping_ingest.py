@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from medic.domain import IncidentState, Signal, SignalSource
-from medic.signals.grouping import GroupingRules
+from medic.signals.grouping import GroupingRules, all_resolved
 from medic.store import Store
 from medic.workflows.context import uninstall
 from medic.workflows.ingest import ingest
@@ -100,30 +101,55 @@ def test_a_refiring_alert_within_the_window_joins_the_closed_incident(store: Sto
     assert again.incident_id == first.incident_id and not again.new_incident
 
 
+def _shift(service: str, at: datetime, node: str | None = None) -> Signal:
+    """A watchdog finding: its fingerprint is the same scan after scan."""
+    return Signal(
+        source=SignalSource.WATCHDOG,
+        fingerprint=f"shift-{service}",
+        name="LatencyLevelShift",
+        starts_at=at,
+        service=service,
+        namespace="production",
+        labels={"medic_slow_node": node} if node else {},
+    )
+
+
 def test_the_aftermath_of_a_fix_joins_the_incident_it_came_from(store: Store) -> None:
     # A node slowed two services; the incident closed after the fix. Their latency,
     # still elevated in the watchdog's look-back, must not open incidents of their own.
-    node_finding = [
-        Signal(
-            source=SignalSource.WATCHDOG,
-            fingerprint=f"shift-{service}",
-            name="LatencyLevelShift",
-            starts_at=NOW,
-            service=service,
-            namespace="production",
-            labels={"medic_slow_node": "node-b"},
-        )
-        for service in ("auth-service", "catalog")
-    ]
-    [first, _] = ingest(node_finding, raw=None, now=NOW)
+    [first, _] = ingest(
+        [_shift("auth-service", NOW, "node-b"), _shift("catalog", NOW, "node-b")],
+        raw=None,
+        now=NOW,
+    )
     assert first.incident_id is not None
     assert store.get_incident(first.incident_id).group_key == "production/node:node-b"
     store.set_state(first.incident_id, IncidentState.RESOLVED, NOW)
     later = NOW + timedelta(minutes=5)
-    [after] = ingest([_alert("LatencyLevelShift", "catalog", starts_at=later)], raw=None, now=later)
+    [after] = ingest([_shift("catalog", later)], raw=None, now=later)
     assert after.incident_id == first.incident_id and not after.new_incident
+    # another alert about the same service is another problem
+    [other] = ingest([_alert("DiskFull", "catalog", starts_at=later)], raw=None, now=later)
+    assert other.new_incident
     much_later = NOW + timedelta(hours=2)
-    [fresh] = ingest(
-        [_alert("LatencyLevelShift", "catalog", starts_at=much_later)], raw=None, now=much_later
-    )
+    [fresh] = ingest([_shift("auth-service", much_later)], raw=None, now=much_later)
     assert fresh.new_incident
+
+
+def test_a_resolution_goes_to_the_incident_its_alert_joined(store: Store) -> None:
+    # the database fails, the gateway's alert joins its incident; both resolve
+    fired = [_alert("TargetDown", "users-db"), _alert("HighErrorRate", "api-gateway")]
+    results = ingest(fired, raw=None, now=NOW)
+    assert results[0].incident_id == results[1].incident_id
+    later = NOW + timedelta(minutes=3)
+    resolved = [replace(s, firing=False, ends_at=later) for s in fired]
+    for signal, result in zip(resolved, ingest(resolved, raw=None, now=later), strict=True):
+        assert result.incident_id == results[0].incident_id, signal.name
+    assert all_resolved(store.signals_of(str(results[0].incident_id)))
+
+
+def test_an_unrelated_fault_hours_later_is_its_own_incident(store: Store) -> None:
+    [gateway] = ingest([_alert("HighLatency", "api-gateway")], raw=None, now=NOW)
+    later = NOW + timedelta(hours=3)  # still awaiting approval, say
+    [disk] = ingest([_alert("DiskFull", "users-db", starts_at=later)], raw=None, now=later)
+    assert disk.new_incident and disk.incident_id != gateway.incident_id

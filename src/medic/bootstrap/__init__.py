@@ -133,6 +133,7 @@ def _grouping(settings: Settings) -> GroupingRules:
         group_by=tuple(g.group_by),
         window=timedelta(seconds=g.window_seconds),
         topology=g.topology,
+        storm=timedelta(seconds=g.storm_seconds),
         flap_limit=g.flap_limit,
         flap_period=timedelta(seconds=g.flap_period_seconds),
     )

@@ -52,6 +52,8 @@ from medic.diagnosis.stats import Array, change_point
 from medic.domain.topology import reachable
 
 _REQUEST_RATE = "request_rate"
+# A victim of a surge serves at most this many times the entry's own rise.
+_SURGE_MATCH = 1.2
 
 __all__ = ["RankedCause", "RankingParams", "Ranking", "find_onset", "rank_root_causes", "robust_z"]
 
@@ -340,7 +342,9 @@ def _surge_edges(
         if plain.get(origin) is None or not plain[origin].anomalous:
             continue
         for victim in sorted(reachable(origin, calls) & surging):
-            if victim not in origins and victim in plain:
+            # as much more traffic as the entry got, not more (retries, a bug of its own)
+            as_much = rises[victim] <= _SURGE_MATCH * rises[origin]
+            if victim not in origins and victim in plain and as_much:
                 edges.setdefault(victim, origin)
     return edges
 

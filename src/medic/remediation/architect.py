@@ -348,7 +348,8 @@ def _load_ratio(diagnosis: Diagnosis, service: str) -> float | None:
             before = [p.v for p in series.points if p.t < cut and p.v == p.v]
             after = [p.v for p in series.points if p.t >= cut and p.v == p.v][-_RECENT_POINTS:]
             if before and after and statistics.median(before) > 0:
-                return statistics.median(after) / statistics.median(before)
+                ratio = statistics.median(after) / statistics.median(before)
+                return ratio if math.isfinite(ratio) else None
     return None
 
 

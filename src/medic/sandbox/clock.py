@@ -40,17 +40,21 @@ class SimClock:
         self._offset = wall() - anchor_wall
         self._mono0 = monotonic()
         self._held_since: float | None = None
+        self._lock = threading.Lock()
 
     def now(self) -> datetime:
-        held = self._held_since
-        real = self._offset + ((held if held is not None else self._monotonic()) - self._mono0)
+        with self._lock:
+            held = self._held_since
+            at = held if held is not None else self._monotonic()
+            real = self._offset + (at - self._mono0)
         return self.anchor_sim + timedelta(seconds=real * self.speed)
 
     def hold(self) -> None:
         """Stop simulated time where it is until `release` (e.g. while the loop that
         watches the sandbox starts up: its "now = 0" is when the loop is ready)."""
-        if self._held_since is None:
-            self._held_since = self._monotonic()
+        with self._lock:
+            if self._held_since is None:
+                self._held_since = self._monotonic()
 
     @property
     def held(self) -> bool:
@@ -59,13 +63,14 @@ class SimClock:
     def release(self) -> float:
         """Run on from where time was held; returns the real seconds it was held (by
         which the anchor's wall time moved on)."""
-        if self._held_since is None:
-            return 0.0
-        held = self._monotonic() - self._held_since
-        self._mono0 += held
-        self.anchor_wall += held
-        self._held_since = None
-        return held
+        with self._lock:
+            if self._held_since is None:
+                return 0.0
+            held = self._monotonic() - self._held_since
+            self._mono0 += held
+            self.anchor_wall += held
+            self._held_since = None
+            return held
 
     def sleep(self, seconds: float) -> None:
         if seconds > 0:

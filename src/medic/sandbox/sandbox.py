@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from dataclasses import replace
@@ -99,7 +100,10 @@ class Sandbox:
         takes a few real seconds, which must not be simulated minutes of the scenario."""
         clock = self._sim.clock
         if isinstance(clock, SimClock) and clock.held:
-            self._warm()
+            try:
+                self._warm()
+            except Exception:  # a failed warm-up only makes the first look slow
+                logging.getLogger(__name__).warning("sandbox warm-up failed", exc_info=True)
         if isinstance(clock, SimClock):
             held = clock.release()
             if held > 0:

@@ -8,18 +8,21 @@ Grouping follows three rules, configured by `GroupingRules` (settings: `grouping
    `service` read the signal's resolved fields, `alertname` its name, any other label
    the alert's labels. Without a service, the alert's name stands in for it.
 2. **Topology.** A firing signal whose group has no open incident joins an open
-   incident of the same namespace whose service it calls, directly or through others
-   (its errors are the callee's failure seen from upstream), and otherwise one whose
-   service calls it (a storm that reached the callers first). So a failing database
-   and its callers' alerts make one incident.
+   incident of the same namespace about the same service (grouped under another key),
+   else, while that incident is younger than `storm`, one whose service it calls,
+   directly or through others (its errors are the callee's failure seen from
+   upstream), and otherwise one whose service calls it (a storm that reached the
+   callers first). So a failing database and its callers' alerts make one incident,
+   and an unrelated fault hours later makes its own.
    A watchdog finding confined to the pods of one node (label `medic_slow_node`)
    groups by that node: a node that slows every pod on it is one incident.
 3. **Flapping.** A group whose incident closed less than `window` ago absorbs its new
    signals instead of reopening; and a group that already had `flap_limit` incidents
    within `flap_period` stops opening new ones (the signals join the newest, where a
    human sees how often it fired). An alert that flaps all night is one or a few
-   incidents, not one per flap. Likewise a signal about any service a recently
-   closed incident was about joins it: the aftermath of a fix is not a new incident.
+   incidents, not one per flap. Likewise an alert that a recently closed incident had
+   joins it again: the aftermath of a fix is not a new incident. A resolution goes to
+   the incident its alert fired into.
 
 Everything here is pure: the caller supplies the open and recent incidents and the
 call graph.
@@ -27,7 +30,7 @@ call graph.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -57,6 +60,7 @@ _ALERTNAME = "alertname"
 class GroupingRules:
     group_by: tuple[str, ...] = (_NAMESPACE, _SERVICE)
     window: timedelta = timedelta(minutes=30)
+    storm: timedelta = timedelta(minutes=15)  # a neighbour's incident this young takes it
     topology: bool = True
     flap_limit: int = 3
     flap_period: timedelta = timedelta(hours=6)
@@ -113,11 +117,16 @@ def topology_match(
 
 
 def flapping(
-    key: str, history: Iterable[Incident], now: datetime, rules: GroupingRules
+    key: str,
+    history: Iterable[Incident],
+    now: datetime,
+    rules: GroupingRules,
+    had_this_alert: Callable[[Incident], bool] | None = None,
 ) -> Incident | None:
     """The incident a group's new signal joins instead of opening one, if the group
-    flaps: its newest incident closed less than `window` ago, or it already had
-    `flap_limit` incidents within `flap_period`. `history` is newest first."""
+    flaps: its newest incident closed less than `window` ago, or this very alert
+    (`had_this_alert`) already made `flap_limit` incidents within `flap_period`.
+    `history` is newest first."""
     mine = [i for i in history if i.group_key == key and i.state.terminal]
     if not mine:
         return None
@@ -125,29 +134,29 @@ def flapping(
     if now - newest.updated_at < rules.window:
         return newest
     recent = [i for i in mine if now - i.opened_at < rules.flap_period]
+    if had_this_alert is not None:
+        recent = [i for i in recent if had_this_alert(i)]
     if rules.flap_limit > 0 and len(recent) >= rules.flap_limit:
-        return newest
+        return recent[0]
     return None
 
 
 def recently_involved(
     signal: Signal,
     closed: Iterable[Incident],
-    services_of: Mapping[str, frozenset[str]],
+    alerts_of: Mapping[str, set[tuple[str, str]]],
     now: datetime,
     rules: GroupingRules,
 ) -> Incident | None:
-    """A firing signal about a service that an incident closed less than `window` ago
-    was about (any of its signals named it, in the same namespace): the aftermath of
-    that incident, still in the watchdog's look-back, joins it instead of opening
-    another. `closed` is newest first; `services_of` maps incident ids to services."""
-    if not signal.service:
-        return None
+    """A firing signal of an alert (source and fingerprint) that an incident closed less
+    than `window` ago already had, in the same namespace: the aftermath of that
+    incident, still in the watchdog's look-back, joins it instead of opening another.
+    `closed` is newest first; `alerts_of` maps incident ids to their alerts."""
+    alert = (str(signal.source), signal.fingerprint)
     for incident in closed:
         if now - incident.updated_at >= rules.window:
             continue
-        same_namespace = signal.namespace is None or incident.namespace == signal.namespace
-        if same_namespace and signal.service in services_of.get(incident.id, frozenset()):
+        if incident.namespace == signal.namespace and alert in alerts_of.get(incident.id, set()):
             return incident
     return None
 

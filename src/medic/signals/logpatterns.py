@@ -379,6 +379,12 @@ def log_pattern_changes(
     is at least `min_ratio`: the prior keeps a template seen once before from looking
     like a thousandfold jump. Strongest first.
     """
+    first = min((line.at for line in lines), default=onset)
+    if first >= onset:
+        return []  # nothing from before the onset (none read, or cut to the newest): no "new"
+    # The source may have cut the window to its newest lines: "before" begins at the
+    # first line it returned, not at the start asked for.
+    start = max(start, first)
     miner = miner or LogPatterns()
     templates = miner.parse(line.message for line in lines)
     before: Counter[str] = Counter()

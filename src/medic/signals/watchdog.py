@@ -8,6 +8,7 @@ the scheduled step that calls `scan` retries or reports them.
 from __future__ import annotations
 
 import hashlib
+import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -58,6 +59,10 @@ _ONSET_SNAP_SECONDS = 300
 # little before the window detector's (median-based) onset.
 _CAD_MIN_POINTS = 60
 _CAD_BEFORE_ONSET = timedelta(minutes=10)
+# A surge users feel: p99 latency this many times its level before, or errors up this much.
+_FELT_LATENCY = 1.3
+_FELT_ERRORS = 0.02
+_RECENT_POINTS = 8
 # Log-pattern signals per service and scan, strongest first.
 _MAX_LOG_SIGNALS = 3
 # How far before a shift's onset the pods' earlier level is read from.
@@ -293,13 +298,13 @@ def _shift_signals(
             f"{shift.recent * 1000:.0f} ms since {_snap(shift.onset):%H:%M} UTC"
         )
         out.append(_shift_signal(namespace, service, LATENCY_LEVEL_SHIFT, shift, latency, text))
+    errors = metrics.query(namespace, service, MetricName.ERROR_RATIO, start, now, step)
     surge = _surge_signal(metrics, namespace, service, now, lookback, step, history)
-    if surge is not None:
+    if surge is not None and _felt(surge, latency, errors):
         out.append(surge)
-    down = _unavailable_signal(metrics, namespace, service, desired, now, lookback, step)
+    down = _unavailable_signal(metrics, namespace, service, desired, now, history, step)
     if down is not None:
         out.append(down)
-    errors = metrics.query(namespace, service, MetricName.ERROR_RATIO, start, now, step)
     jump = detect_error_jump(errors, baseline_s=baseline_s)
     if jump is None:
         jump = _against_early_baseline(
@@ -312,6 +317,27 @@ def _shift_signals(
         )
         out.append(_shift_signal(namespace, service, ERROR_RATIO_JUMP, jump, errors, text))
     return out
+
+
+def _felt(surge: Signal, latency: Series, errors: Series) -> bool:
+    """Whether the service's users feel the surge: its p99 latency up by a third, or
+    its error ratio up by two points, since the surge began. Traffic that grows and
+    is served as well as before (a batch job at the top of the hour) is no incident."""
+    onset = surge.starts_at.timestamp()
+
+    def medians(series: Series) -> tuple[float, float] | None:
+        before = [p.v for p in series.points if p.t < onset and p.v == p.v]
+        after = [p.v for p in series.points if p.t >= onset and p.v == p.v][-_RECENT_POINTS:]
+        if not before or not after:
+            return None
+        return statistics.median(before), statistics.median(after)
+
+    slow = medians(latency)
+    failing = medians(errors)
+    return bool(
+        (slow is not None and slow[1] >= _FELT_LATENCY * slow[0])
+        or (failing is not None and failing[1] - failing[0] >= _FELT_ERRORS)
+    )
 
 
 def _surge_signal(
@@ -357,26 +383,33 @@ def _unavailable_signal(
     service: str,
     desired: int,
     now: datetime,
-    lookback: timedelta,
+    history: timedelta,
     step: float,
 ) -> Signal | None:
-    """Fewer than half of the service's `desired` replicas have been available for the
-    last few minutes (a crash loop, pods that never get ready): the service is down
-    itself, not only slow. A rollout replacing pods a few at a time, or a scale-out
-    whose new pods are starting, never gets this low."""
+    """Fewer than half of the service's `desired` replicas, and at most half of what it
+    had available before, have been available for the last few minutes (a crash loop,
+    pods that never get ready): the service is down itself, not only slow. A rollout
+    replacing pods a few at a time, or a scale-out whose new pods wait for a node,
+    never gets this low against what was there before."""
     if desired < 1:
         return None
     series = metrics.query(
-        namespace, service, MetricName.AVAILABLE_REPLICAS, now - lookback, now, step
+        namespace, service, MetricName.AVAILABLE_REPLICAS, now - history, now, step
     )
     points = [p for p in series.points if p.v == p.v]
     cut = now.timestamp() - UNAVAILABLE_FOR.total_seconds()
     recent = [p for p in points if p.t >= cut]
-    if len(recent) < 8 or sum(p.v < desired / 2 for p in recent) < 0.9 * len(recent):
+    earlier = [p.v for p in points if p.t < cut]
+    if len(recent) < 8 or not earlier:
         return None
-    healthy = [p.t for p in points if p.v >= desired / 2]
-    onset = next((p.t for p in points if p.v < desired / 2 and p.t > max(healthy, default=0)), 0.0)
-    onset = onset or points[0].t
+    had = max(earlier)
+    low_bar = min(desired / 2, had / 2 + 1e-9)
+    if sum(p.v < low_bar for p in recent) < 0.9 * len(recent):
+        return None
+    healthy = [p.t for p in points if p.v >= low_bar]
+    if not healthy:
+        return None  # down for the whole history: no onset to tell, nothing new
+    onset = next(p.t for p in points if p.t > max(healthy))
     low = min(p.v for p in recent)
     finding = ShiftFinding(onset=onset, baseline=float(desired), recent=low, z=0.0)
     text = (
@@ -482,7 +515,8 @@ def _drop_symptoms(
     services: Sequence[ServiceInfo], found: Mapping[str, list[Signal]]
 ) -> list[Signal]:
     calls = {s.name: s.calls for s in services}
-    troubled = {name for name, signals in found.items() if signals}
+    # more traffic downstream is no fault of the callee's that would explain its callers
+    troubled = {name for name, signals in found.items() if any(not _is_surge(s) for s in signals)}
     surging = {name for name, signals in found.items() if any(_is_surge(s) for s in signals)}
     out: list[Signal] = []
     for name, signals in found.items():
@@ -493,10 +527,14 @@ def _drop_symptoms(
             if _is_surge(signal):
                 if upstream_surge:
                     continue
-            elif downstream_trouble and signal.name != MEMORY_LEAK_SUSPECTED:
+            elif downstream_trouble and signal.name not in _OWN_TROUBLE:
                 continue
             out.append(signal)
     return out
+
+
+# Findings about a service itself, never a symptom of what it calls.
+_OWN_TROUBLE = frozenset({MEMORY_LEAK_SUSPECTED, REPLICAS_UNAVAILABLE})
 
 
 def _is_surge(signal: Signal) -> bool:

@@ -15,7 +15,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from medic.store.codec import JSONValue
@@ -56,6 +65,7 @@ class Base(DeclarativeBase):
 
 class SignalRow(Base):
     __tablename__ = "medic_signals"
+    __table_args__ = (Index("ix_medic_signals_fingerprint_source", "fingerprint", "source"),)
 
     seq: Mapped[int] = mapped_column(SeqInteger, primary_key=True, autoincrement=True)
     id: Mapped[str] = mapped_column(String(64), unique=True)

@@ -302,6 +302,34 @@ class Store:
         with self._read() as session:
             return [decode(Signal, body) for body in session.scalars(query)]
 
+    def incident_of_alert(self, source: str, fingerprint: str) -> str | None:
+        """The incident the newest delivery of an alert (source and fingerprint) was
+        attached to, if any: where its resolution belongs."""
+        query = (
+            select(IncidentSignalRow.incident_id)
+            .join(SignalRow, IncidentSignalRow.signal_id == SignalRow.id)
+            .where(SignalRow.source == source, SignalRow.fingerprint == fingerprint)
+            .order_by(IncidentSignalRow.seq.desc())
+            .limit(1)
+        )
+        with self._read() as session:
+            return session.scalar(query)
+
+    def alerts_of(self, incident_ids: Collection[str]) -> dict[str, set[tuple[str, str]]]:
+        """Per incident, the (source, fingerprint) of every alert attached to it."""
+        found: dict[str, set[tuple[str, str]]] = {i: set() for i in incident_ids}
+        if not found:
+            return found
+        query = (
+            select(IncidentSignalRow.incident_id, SignalRow.source, SignalRow.fingerprint)
+            .join(SignalRow, IncidentSignalRow.signal_id == SignalRow.id)
+            .where(IncidentSignalRow.incident_id.in_(sorted(found)))
+        )
+        with self._read() as session:
+            for incident_id, source, fingerprint in session.execute(query):
+                found[incident_id].add((str(source), str(fingerprint)))
+        return found
+
     def incident_of_signal(self, signal_id: str) -> str | None:
         """The incident the signal was first attached to, if any."""
         query = (

@@ -92,6 +92,11 @@ def _ingest_batch(items: Sequence[tuple[Signal, str | None]], now: datetime) -> 
     (on PostgreSQL) across the processes sharing the database: two overlapping scans,
     a scan and a webhook, or two replicas must not both open an incident for the same
     group, one of which would then never get its signal."""
+    if deps().grouping.topology:
+        # The call graph is read (at most once a minute) before taking the locks: a slow
+        # cluster API must not hold up every webhook behind it.
+        for namespace in sorted({s.namespace or deps().namespace for s, _ in items}):
+            _TOPOLOGY.calls(namespace)
     with _GROUPING, deps().store.exclusive("grouping"):
         return _ingest_locked(items, now)
 
@@ -140,20 +145,22 @@ class _Groups:
         self._open: dict[str, Incident] | None = None
         self._joined: dict[str, Incident] = {}
         self._history: list[Incident] | None = None
-        self._services_of: dict[str, frozenset[str]] | None = None
+        self._alerts_of: dict[str, set[tuple[str, str]]] | None = None
 
     def incident_for(self, signal: Signal) -> tuple[Incident | None, bool]:
         key = group_key(signal, self._rules)
         open_now = self._open_incidents()
+        if not signal.firing:
+            # A resolution belongs where its alert's firing delivery went (which may be
+            # another group's incident, joined by topology), else to its group's.
+            return self._where_it_fired(signal) or open_now.get(key) or self._closed(key), False
         if key in open_now:
             return open_now[key], False
         if key in self._joined:
             return self._joined[key], False
-        if not signal.firing:
-            return self._closed(key), False
         joined = self._by_topology(signal)
         if joined is None:
-            joined = self._closed(key)
+            joined = self._closed(key, signal)
         if joined is None:
             joined = self._aftermath(signal)
         if joined is not None:
@@ -162,6 +169,10 @@ class _Groups:
         incident = _open_incident(self._store, key, signal, self._now)
         open_now[key] = incident
         return incident, True
+
+    def _where_it_fired(self, signal: Signal) -> Incident | None:
+        incident_id = self._store.incident_of_alert(str(signal.source), signal.fingerprint)
+        return self._store.get_incident(incident_id) if incident_id else None
 
     def _open_incidents(self) -> dict[str, Incident]:
         if self._open is None:
@@ -177,7 +188,14 @@ class _Groups:
             return None
         namespace = signal.namespace or deps().namespace
         newest_first = sorted(open_now.values(), key=lambda i: i.opened_at, reverse=True)
-        candidates = [i for i in newest_first if i.namespace == namespace and i.service]
+        candidates = [
+            i
+            for i in newest_first
+            if i.namespace == namespace
+            and i.service
+            # the same service's incident at any time; a neighbour's only during the storm
+            and (i.service == signal.service or self._now - i.opened_at < self._rules.storm)
+        ]
         if not candidates:
             return None
         calls = _TOPOLOGY.calls(namespace)
@@ -191,8 +209,16 @@ class _Groups:
             )
         return incident
 
-    def _closed(self, key: str) -> Incident | None:
-        return flapping(key, self._closed_incidents(), self._now, self._rules)
+    def _closed(self, key: str, signal: Signal | None = None) -> Incident | None:
+        history = self._closed_incidents()
+        if signal is None:
+            return flapping(key, history, self._now, self._rules)
+        mine = [i for i in history if i.group_key == key][: max(self._rules.flap_limit, 1)]
+        alerts = self._store.alerts_of([i.id for i in mine])
+        alert = (str(signal.source), signal.fingerprint)
+        return flapping(
+            key, history, self._now, self._rules, lambda i: alert in alerts.get(i.id, set())
+        )
 
     def _closed_incidents(self) -> list[Incident]:
         if self._history is None:
@@ -200,16 +226,12 @@ class _Groups:
         return self._history
 
     def _aftermath(self, signal: Signal) -> Incident | None:
-        if self._services_of is None:
+        if self._alerts_of is None:
             window = self._rules.window
             recent = [i for i in self._closed_incidents() if self._now - i.updated_at < window]
-            self._services_of = {
-                i.id: frozenset(s.service for s in self._store.signals_of(i.id) if s.service)
-                | ({i.service} if i.service else frozenset())
-                for i in recent
-            }
+            self._alerts_of = self._store.alerts_of([i.id for i in recent])
         return recently_involved(
-            signal, self._closed_incidents(), self._services_of, self._now, self._rules
+            signal, self._closed_incidents(), self._alerts_of, self._now, self._rules
         )
 
 
