@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -220,6 +220,25 @@ def test_a_node_medic_already_cordoned_for_another_incident_is_left_as_it_is(
     again = cluster.cordon_node("node-a", key="incident-2")
     assert not again.applied
     assert "already cordoned by medic (incident-1)" in again.detail
+
+
+def test_a_human_s_cordon_after_medic_s_is_not_built_on(
+    cluster: KubernetesCluster, kube: KubeMock
+) -> None:
+    assert cluster.cordon_node("node-a", key="incident-1").applied
+    # a human uncordons, then cordons again for maintenance an hour later: the node keeps
+    # medic's old annotations, but the cordon's taint is the human's
+    cordoned = kube.obj("v1/nodes", None, "node-a")
+    taint = {
+        "key": "node.kubernetes.io/unschedulable",
+        "effect": "NoSchedule",
+        "timeAdded": (datetime.now(UTC) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    kube.put(
+        "v1/nodes", None, "node-a", {**cordoned, "spec": {**cordoned["spec"], "taints": [taint]}}
+    )
+    with pytest.raises(ConflictError, match="already cordoned"):
+        cluster.cordon_node("node-a", key="incident-2")
 
 
 def test_dry_runs_carry_dry_run_all_and_change_nothing_reported(

@@ -304,7 +304,7 @@ class KubernetesCluster:
         obj = self._api.node(node)
         repeat = key in write.action_keys(obj)
         if not repeat and obj.get("spec", {}).get("unschedulable"):
-            if not write.action_keys(obj):
+            if not write.medic_cordon(obj):
                 # Someone else's cordon: not ours to build on (nor, later, to undo).
                 raise ConflictError(f"node {node} is already cordoned")
             # medic cordoned it for another incident: what this write asks for holds;
@@ -316,7 +316,7 @@ class KubernetesCluster:
             others = [n for n in self._api.nodes() if read.name_of(n) != node]
             if not any(not n.get("spec", {}).get("unschedulable") for n in others):
                 raise ConflictError(f"cordoning {node} would leave no schedulable node")
-            self._api.patch_node(node, write.cordon_patch(obj, key), dry_run)
+            self._api.patch_node(node, write.cordon_patch(obj, key, self._clock.now()), dry_run)
         evicted = self._drain(node, dry_run)
         data: dict[str, Param] = {"evicted": ",".join(evicted)}
         if repeat:

@@ -33,6 +33,8 @@ __all__ = [
 ]
 
 ACTION_KEYS = "medic.dev/action-keys"
+CORDONED_AT = "medic.dev/cordoned-at"
+UNSCHEDULABLE_TAINT = "node.kubernetes.io/unschedulable"
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 _KEPT_KEYS = 20
 
@@ -202,6 +204,30 @@ def env_patch(
     return _container_patch(deployment, key, change)
 
 
-def cordon_patch(node: Obj, key: str) -> Obj:
-    """`kubectl cordon NODE`: spec.unschedulable=true (a strategic merge patch)."""
-    return {**key_patch(node, key), "spec": {"unschedulable": True}}
+def cordon_patch(node: Obj, key: str, at: datetime) -> Obj:
+    """`kubectl cordon NODE`: spec.unschedulable=true (a strategic merge patch), with the
+    action key and the time medic cordoned it."""
+    patch = key_patch(node, key)
+    patch["metadata"]["annotations"][CORDONED_AT] = at.isoformat()
+    return {**patch, "spec": {"unschedulable": True}}
+
+
+def medic_cordon(node: Obj, slack_s: float = 60.0) -> bool:
+    """Whether the node's current cordon is medic's: medic recorded one, and the
+    cordon's taint (when the server reports it) is not younger than that record — a
+    human who uncordoned and cordoned again since owns this one."""
+    cordoned = annotations_of(node).get(CORDONED_AT)
+    if not cordoned or not action_keys(node):
+        return False
+    try:
+        ours = datetime.fromisoformat(cordoned)
+    except ValueError:
+        return False
+    for taint in node.get("spec", {}).get("taints") or []:
+        if taint.get("key") == UNSCHEDULABLE_TAINT and taint.get("timeAdded"):
+            try:
+                added = datetime.fromisoformat(str(taint["timeAdded"]).replace("Z", "+00:00"))
+            except ValueError:
+                return False
+            return (added - ours).total_seconds() <= slack_s
+    return True
