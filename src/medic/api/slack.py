@@ -41,6 +41,7 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from slack_sdk.signature import Clock, SignatureVerifier
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from medic.domain import (
@@ -217,8 +218,10 @@ class _Interactivity:
             return JSONResponse(
                 {"detail": text}, status_code=409 if isinstance(e, ConflictError) else 404
             )
-        await _show(self.chatops, click.message, approval)
-        return JSONResponse({"text": f"{approval.decision.value} by {actor}"})
+        return JSONResponse(
+            {"text": f"{approval.decision.value} by {actor}"},
+            background=BackgroundTask(_show, self.chatops, click.message, approval),
+        )
 
     async def ask_why(self, click: _Click) -> Response:
         """Open the rejection modal for the user who clicked Reject; nothing is decided."""
@@ -264,8 +267,10 @@ class _Interactivity:
             )
         except (ConflictError, NotFoundError) as e:
             return _form_error(f"Not recorded: {e}")
-        await _show(self.chatops, form.message, approval)
-        return Response(status_code=200)  # Slack closes the modal
+        # Slack wants the answer within 3 s: the message is updated after it is sent.
+        return Response(  # Slack closes the modal
+            status_code=200, background=BackgroundTask(_show, self.chatops, form.message, approval)
+        )
 
 
 def _refusal(submission: _Submission, now: float, form_ttl_s: float) -> str:
