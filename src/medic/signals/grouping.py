@@ -106,6 +106,8 @@ def topology_match(
     for incident in same:
         if incident.service == service:
             return incident  # grouped under another key (a node's): the same service
+    if service not in calls:
+        return None  # a service the call graph does not know has no neighbours
     callees = reachable(service, calls)
     for incident in same:
         if incident.service in callees:

@@ -187,6 +187,10 @@ class _Groups:
         if not self._rules.topology or not signal.service or not open_now:
             return None
         namespace = signal.namespace or deps().namespace
+        calls = _TOPOLOGY.calls(namespace)
+        if signal.service not in calls:
+            # Unknown to the call graph: only its own service's incident can take it.
+            return self._same_service(namespace, signal.service)
         newest_first = sorted(open_now.values(), key=lambda i: i.opened_at, reverse=True)
         candidates = [
             i
@@ -198,7 +202,6 @@ class _Groups:
         ]
         if not candidates:
             return None
-        calls = _TOPOLOGY.calls(namespace)
         incident = topology_match(signal, namespace, candidates, calls)
         if incident is not None:
             log.info(
@@ -209,16 +212,27 @@ class _Groups:
             )
         return incident
 
+    def _same_service(self, namespace: str, service: str) -> Incident | None:
+        for incident in self._open_incidents().values():  # newest first
+            if incident.namespace == namespace and incident.service == service:
+                return incident
+        return None
+
     def _closed(self, key: str, signal: Signal | None = None) -> Incident | None:
         history = self._closed_incidents()
         if signal is None:
             return flapping(key, history, self._now, self._rules)
-        mine = [i for i in history if i.group_key == key][: max(self._rules.flap_limit, 1)]
-        alerts = self._store.alerts_of([i.id for i in mine])
         alert = (str(signal.source), signal.fingerprint)
-        return flapping(
-            key, history, self._now, self._rules, lambda i: alert in alerts.get(i.id, set())
-        )
+        fetched: dict[str, set[tuple[str, str]]] = {}
+
+        def had_this_alert(incident: Incident) -> bool:
+            # Read only when the group has recent incidents to count (rare, and once).
+            if not fetched:
+                mine = [i.id for i in history if i.group_key == key]
+                fetched.update(self._store.alerts_of(mine[: max(self._rules.flap_limit, 1)]))
+            return alert in fetched.get(incident.id, set())
+
+        return flapping(key, history, self._now, self._rules, had_this_alert)
 
     def _closed_incidents(self) -> list[Incident]:
         if self._history is None:
