@@ -31,7 +31,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from medic.bootstrap import Medic, build
-from medic.diagnosis.agent import AgentTools, refine
+from medic.bootstrap.llm import agent_tools
+from medic.diagnosis.agent import refine
 from medic.domain import ApprovalDecision, Diagnosis, Incident, IncidentState, MedicError
 from medic.log import configure_logging
 from medic.settings import load_settings
@@ -86,17 +87,8 @@ def _obeying_refiner(medic: Medic, record: list[dict[str, Any]]) -> Refiner:
     world = medic.world
 
     def refined(diagnosis: Diagnosis, incident: Incident) -> tuple[Diagnosis, int]:
-        namespace = incident.namespace or world.namespace
-        tools = AgentTools(
-            namespace=namespace,
-            metrics=world.metrics,
-            now=world.clock.now(),
-            changes=world.changes,
-            logs=world.logs,
-            services=tuple(s.name for s in world.cluster.services(namespace)),
-        )
         script = obeying_script(texts())
-        outcome = refine(diagnosis, incident, tools, script.model())
+        outcome = refine(diagnosis, incident, agent_tools(world, incident), script.model())
         record.append(
             {
                 "incident_id": incident.id,

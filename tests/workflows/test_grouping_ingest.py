@@ -3,31 +3,17 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
-
 from medic.domain import IncidentState, Signal, SignalSource
 from medic.signals.grouping import GroupingRules, all_resolved
 from medic.store import Store
-from medic.workflows.context import uninstall
 from medic.workflows.ingest import ingest
 from tests.workflows.sandbox_deps import install_sandbox_deps
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def store(tmp_path: Path, database_url: str) -> Iterator[Store]:
-    store = Store(database_url)
-    store.migrate()
-    install_sandbox_deps(store, tmp_path)
-    yield store
-    uninstall()
-    store.close()
 
 
 def _alert(name: str, service: str, pod: int = 0, starts_at: datetime = NOW) -> Signal:

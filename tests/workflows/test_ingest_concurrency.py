@@ -3,29 +3,13 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-
-import pytest
 
 from medic.domain import Severity, Signal, SignalSource
 from medic.store import Store
-from medic.workflows.context import uninstall
 from medic.workflows.ingest import ingest
-from tests.workflows.sandbox_deps import install_sandbox_deps
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def store(tmp_path: Path, database_url: str) -> Iterator[Store]:
-    store = Store(database_url)
-    store.migrate()
-    install_sandbox_deps(store, tmp_path)
-    yield store
-    uninstall()
-    store.close()
 
 
 def _finding(onset_minutes: int) -> Signal:

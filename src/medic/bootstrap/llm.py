@@ -40,20 +40,24 @@ def agent_limits(llm: LlmSettings) -> AgentLimits:
     )
 
 
+def agent_tools(world: Watched, incident: Incident) -> AgentTools:
+    """The agent's read-only tools over `world`, scoped to the incident's namespace."""
+    namespace = incident.namespace or world.namespace
+    return AgentTools(
+        namespace=namespace,
+        metrics=world.metrics,
+        now=world.clock.now(),
+        changes=world.changes,
+        logs=world.logs,
+        services=tuple(s.name for s in world.cluster.services(namespace)),
+    )
+
+
 def agent_refiner(model: Model, limits: AgentLimits, world: Watched) -> Refiner:
     """The LLM agent over `world`'s read ports, talking to `model` within `limits`."""
 
     def run(diagnosis: Diagnosis, incident: Incident) -> tuple[Diagnosis, int]:
-        namespace = incident.namespace or world.namespace
-        tools = AgentTools(
-            namespace=namespace,
-            metrics=world.metrics,
-            now=world.clock.now(),
-            changes=world.changes,
-            logs=world.logs,
-            services=tuple(s.name for s in world.cluster.services(namespace)),
-        )
-        outcome = refine(diagnosis, incident, tools, model, limits)
+        outcome = refine(diagnosis, incident, agent_tools(world, incident), model, limits)
         log.info(
             "llm.refined",
             incident_id=incident.id,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import statistics
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -81,6 +82,15 @@ class Series:
 
     def times(self) -> list[float]:
         return [p.t for p in self.points]
+
+    def medians_around(self, t: float, recent: int) -> tuple[float, float] | None:
+        """The median before `t` and the median of the last `recent` points from `t` on,
+        NaNs left out; None when either side is empty."""
+        before = [p.v for p in self.points if p.t < t and p.v == p.v]
+        after = [p.v for p in self.points if p.t >= t and p.v == p.v][-recent:]
+        if not before or not after:
+            return None
+        return statistics.median(before), statistics.median(after)
 
 
 @dataclass(frozen=True)

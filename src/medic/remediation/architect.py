@@ -345,10 +345,9 @@ def _load_ratio(diagnosis: Diagnosis, service: str) -> float | None:
         for series in ev.series:
             if series.service != service or series.metric != MetricName.REQUEST_RATE.value:
                 continue
-            before = [p.v for p in series.points if p.t < cut and p.v == p.v]
-            after = [p.v for p in series.points if p.t >= cut and p.v == p.v][-_RECENT_POINTS:]
-            if before and after and statistics.median(before) > 0:
-                ratio = statistics.median(after) / statistics.median(before)
+            medians = series.medians_around(cut, _RECENT_POINTS)
+            if medians is not None and medians[0] > 0:
+                ratio = medians[1] / medians[0]
                 return ratio if math.isfinite(ratio) else None
     return None
 

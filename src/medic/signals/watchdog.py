@@ -8,7 +8,6 @@ the scheduled step that calls `scan` retries or reports them.
 from __future__ import annotations
 
 import hashlib
-import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -324,16 +323,8 @@ def _felt(surge: Signal, latency: Series, errors: Series) -> bool:
     its error ratio up by two points, since the surge began. Traffic that grows and
     is served as well as before (a batch job at the top of the hour) is no incident."""
     onset = surge.starts_at.timestamp()
-
-    def medians(series: Series) -> tuple[float, float] | None:
-        before = [p.v for p in series.points if p.t < onset and p.v == p.v]
-        after = [p.v for p in series.points if p.t >= onset and p.v == p.v][-_RECENT_POINTS:]
-        if not before or not after:
-            return None
-        return statistics.median(before), statistics.median(after)
-
-    slow = medians(latency)
-    failing = medians(errors)
+    slow = latency.medians_around(onset, _RECENT_POINTS)
+    failing = errors.medians_around(onset, _RECENT_POINTS)
     return bool(
         (slow is not None and slow[1] >= _FELT_LATENCY * slow[0])
         or (failing is not None and failing[1] - failing[0] >= _FELT_ERRORS)

@@ -188,9 +188,6 @@ class _Groups:
             return None
         namespace = signal.namespace or deps().namespace
         calls = _TOPOLOGY.calls(namespace)
-        if signal.service not in calls:
-            # Unknown to the call graph: only its own service's incident can take it.
-            return self._same_service(namespace, signal.service)
         newest_first = sorted(open_now.values(), key=lambda i: i.opened_at, reverse=True)
         candidates = [
             i
@@ -211,12 +208,6 @@ class _Groups:
                 incident_service=incident.service,
             )
         return incident
-
-    def _same_service(self, namespace: str, service: str) -> Incident | None:
-        for incident in self._open_incidents().values():  # newest first
-            if incident.namespace == namespace and incident.service == service:
-                return incident
-        return None
 
     def _closed(self, key: str, signal: Signal | None = None) -> Incident | None:
         history = self._closed_incidents()
