@@ -50,8 +50,10 @@ def write_case(
     truth: str | None,
     graph: list[tuple[str, str]] | None = None,
     inject: bool = True,
+    moved: dict[str, tuple[str, ...]] | None = None,
 ) -> None:
-    """Services a..e with two noisy metrics; each of `shifts` jumps by that much at t=600."""
+    """Services a..e with two noisy metrics; each of `shifts` jumps by that much at t=600
+    (in every metric, or in those `moved` names for the service)."""
     folder.mkdir(parents=True)
     rng = np.random.default_rng(len(folder.name))
     t = 1_700_000_000 + np.arange(240) * 5
@@ -59,7 +61,8 @@ def write_case(
     for i, service in enumerate("abcde"):
         for metric in ("cpu", "latency-90"):
             values = 1.0 + i + 0.02 * rng.standard_normal(t.size)
-            values[120:] += shifts.get(service, 0.0) * (1.0 if metric == "cpu" else 0.5)
+            if moved is None or metric in moved.get(service, (metric,)):
+                values[120:] += shifts.get(service, 0.0) * (1.0 if metric == "cpu" else 0.5)
             columns[f"{service}_{metric}"] = values
     with (folder / "data.csv").open("w", newline="") as f:
         writer = csv.writer(f)
@@ -98,9 +101,11 @@ def test_known_ranks_give_known_scores(tmp_path: Path) -> None:
 
 
 def test_the_call_graph_moves_the_blame_to_the_callee(tmp_path: Path) -> None:
-    # a calls b; a shows the bigger jump but b moved at the same time.
-    write_case(tmp_path / "plain", {"a": 2.0, "b": 1.0}, truth="b")
-    write_case(tmp_path / "graph", {"a": 2.0, "b": 1.0}, truth="b", graph=[("a", "b")])
+    # a calls b; a got slower by more, but b's CPU moved at the same time.
+    moved = {"a": ("latency-90",), "b": ("cpu",)}
+    shifts = {"a": 4.0, "b": 1.0}
+    write_case(tmp_path / "plain", shifts, truth="b", moved=moved)
+    write_case(tmp_path / "graph", shifts, truth="b", graph=[("a", "b")], moved=moved)
     cases = cases_of(bench_json(tmp_path))
     assert cases["plain"]["rank"] == 2
     assert cases["graph"]["rank"] == 1

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import threading
 
+from medic.analysis.nodes import node_slowdowns, suspect_nodes
 from medic.diagnosis.budget import run_queries
 from medic.domain.errors import TransientError
 from medic.domain.model import Point, Series
-from medic.domain.nodes import node_slowdowns, suspect_nodes
 
 
 def test_answers_come_back_in_plan_order_and_a_slow_source_is_a_timeout() -> None:

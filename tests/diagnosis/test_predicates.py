@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
+from medic.analysis.stats import Shape
 from medic.diagnosis.anomaly import SeriesAnomaly, ServiceAnomaly
 from medic.diagnosis.catalog import category_of, classify_fault, dependency_leads
 from medic.diagnosis.correlation import Culprit, change_label
 from medic.diagnosis.events import EventCounts, count_events
 from medic.diagnosis.evidence import LogEvidence
 from medic.diagnosis.logpatterns import LogRates, dependency_failures
-from medic.diagnosis.stats import Shape
 from medic.domain.cluster import ClusterEvent, LogLine, MetricName, ServiceKind
 from medic.domain.model import Change, ChangeKind, RootCauseCategory
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from medic.analysis.stats import Shape
 from medic.diagnosis.anomaly import SeriesAnomaly, ServiceAnomaly
 from medic.diagnosis.correlation import Culprit
 from medic.diagnosis.evidence import EvidenceBook, LogEvidence
 from medic.diagnosis.logpatterns import LogRates
 from medic.diagnosis.reasoning import build_candidates
-from medic.diagnosis.stats import Shape
 from medic.domain.cluster import MetricName, ServiceInfo, ServiceKind
 from medic.domain.model import Change, ChangeKind, RootCauseCategory
 

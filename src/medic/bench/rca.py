@@ -30,9 +30,9 @@ from pathlib import Path
 
 import numpy as np
 
+from medic.analysis.stats import Array
 from medic.bench.report import Report
 from medic.diagnosis.ranking import Ranking, rank_root_causes
-from medic.diagnosis.stats import Array
 from medic.domain.errors import InvalidInputError
 
 __all__ = ["RcaCase", "discover_cases", "load_case", "rank_case", "run_rca", "summarise"]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from medic.analysis.topology import reachable
 from medic.bench.recovery import symptoms_gone
 from medic.bench.scripted_llm import BENCH_LLMS, use_llm
 from medic.bootstrap import Medic, build
@@ -27,7 +28,6 @@ from medic.domain import (
     Plan,
     VerificationOutcome,
 )
-from medic.domain.topology import reachable
 from medic.log import configure_logging
 from medic.sandbox import Scenario, load_scenario
 from medic.sandbox.scenario import TimelineEvent

@@ -15,10 +15,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from medic.diagnosis.stats import Array, Shape, change_point, iqr_sigma, theil_sen_slope
+from medic.analysis.stats import Array, Shape, change_point, iqr_sigma, theil_sen_slope
+from medic.analysis.topology import reachable
 from medic.domain.cluster import MetricName
 from medic.domain.model import Series
-from medic.domain.topology import reachable
 
 __all__ = [
     "ANOMALY_Z",

@@ -15,11 +15,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from medic.analysis.stats import Shape
 from medic.diagnosis.anomaly import ANOMALY_Z, SeriesAnomaly, ServiceAnomaly
 from medic.diagnosis.correlation import Culprit
 from medic.diagnosis.events import EventCounts
 from medic.diagnosis.evidence import LogEvidence
-from medic.diagnosis.stats import Shape
 from medic.domain.cluster import MetricName, ServiceKind
 from medic.domain.model import ChangeKind, RootCauseCategory
 

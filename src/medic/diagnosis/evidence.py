@@ -12,12 +12,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from medic.analysis.nodes import NodeSuspect
 from medic.diagnosis.events import EventCounts
 from medic.diagnosis.logpatterns import LogRates
 from medic.domain.cluster import MetricName, ServiceInfo, ServiceKind
 from medic.domain.errors import PermanentError, TransientError
 from medic.domain.model import Change, Evidence, Scalar, Series
-from medic.domain.nodes import NodeSuspect
 from medic.ports.cluster import ClusterReader
 from medic.ports.telemetry import ChangeSource
 

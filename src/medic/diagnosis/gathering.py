@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from functools import partial
 
+from medic.analysis.nodes import PodSlowdown, node_slowdowns, suspect_nodes
 from medic.diagnosis.budget import DEFAULT_BUDGET_S, run_queries
 from medic.diagnosis.events import count_events
 from medic.diagnosis.evidence import (
@@ -26,7 +27,6 @@ from medic.diagnosis.evidence import (
 from medic.diagnosis.logpatterns import LogRates, rates_per_10min
 from medic.domain.cluster import ClusterEvent, LogLine, MetricName
 from medic.domain.model import Scalar, Series
-from medic.domain.nodes import PodSlowdown, node_slowdowns, suspect_nodes
 from medic.ports.telemetry import EventSource, LogSource, MetricsSource, PodMetricsSource
 
 __all__ = ["gather_events", "gather_logs", "gather_metrics", "gather_nodes"]

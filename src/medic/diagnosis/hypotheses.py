@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from medic.analysis.nodes import NodeSuspect
 from medic.diagnosis.anomaly import ANOMALY_Z, SeriesAnomaly, ServiceAnomaly
 from medic.diagnosis.catalog import (
     LOG_SUPPORT,
@@ -26,7 +27,6 @@ from medic.diagnosis.correlation import Culprit, change_label
 from medic.diagnosis.evidence import EvidenceBook, describe_value
 from medic.domain.cluster import MetricName
 from medic.domain.model import ChangeKind, Hypothesis, RootCause, RootCauseCategory
-from medic.domain.nodes import NodeSuspect
 
 __all__ = ["Candidate", "candidate_for", "dependency_candidate", "node_candidate", "to_hypothesis"]
 

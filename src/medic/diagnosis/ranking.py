@@ -1,109 +1,66 @@
 """Statistical root-cause ranking from multivariate metrics, in the spirit of BARO.
 
-The method (Pham, Ha and Zhang, "BARO: Robust Root Cause Analysis for Microservices
-via Multivariate Bayesian Online Change Point Detection", FSE 2024; evaluated on the
-RCAEval benchmark, Pham et al., WWW 2025 companion) in four steps:
+One method for every system: the sandbox, every offline dataset and the live loop run
+this code with the same parameters. Nothing in it knows a dataset, a service or a
+column; what it knows is what a metric *is* (`analysis.kinds`) and in which direction
+it hurts.
 
-1. **Onset.** When the fault's start is known (RCAEval's `inject_time.txt`), it is
-   used. Otherwise every series is split at its single best change point (a step or a
-   ramp, `stats.change_point`), each split is scored as in step 2, and the onset is
-   the *earliest* change point among the series whose split is significant
-   (robust z >= `significant_z`): the first thing that moved is the best guess of
-   when the fault began. BARO finds it with multivariate Bayesian online change point
-   detection; a per-series offline split is simpler and deterministic.
-2. **Robust score per metric.** ``z = |median(post) - median(pre)| / IQR(pre)``, with
-   the pre-onset stretch as the reference of normal behaviour (BARO's RobustScorer
-   uses median and IQR for the same reason: a few outliers in the baseline must not
-   hide a shift). A tiny or zero IQR (a flat counter, a constant gauge) is floored at
-   `relative_floor` of the larger of the two medians, so a move from a flat baseline
-   scores high but finitely, and a flat series that stays flat scores 0. The score is
-   absolute: offline cases do not say which direction of a metric is bad.
-3. **Per service.** The maximum over its metrics; that metric is reported. The
-   service's own onset is the first instant after the global onset at which its worst
-   anomalous metric (smoothed over three points) leaves the baseline by
-   `anomaly_z` robust units.
-4. **Onset order and propagation.** Faults spread from a callee to its callers (a
-   slow database makes its callers slow), so a caller that is anomalous while
-   something it calls (directly or transitively, per the call graph) is anomalous no
-   later than it (within `victim_slack_s`) is a *victim*: its score is discounted and
-   capped below its cause's, so a victim never outranks the callee that explains it.
-   Anomalous services whose onset came later than the first anomaly are mildly
-   discounted (half-life `onset_half_life_s`): among unrelated movements, the
-   earliest is the likelier cause. Load goes the other way: a service whose request
-   rate rose (`surge_ratio`) below a caller whose own rate rose too, where nothing
-   called that one with more traffic, is the surge's victim, and the surge's entry is
-   the cause.
+1. **Onset.** When the fault's start is known (an inject time, an alert's start), it
+   is used. Otherwise every series is split at its single best change point (a step
+   or a ramp, `analysis.stats.change_point`), each split is scored as in step 2, and
+   the onset is the *earliest* change point among the significant splits: the first
+   thing that moved is the best guess of when the fault began. A symptom's time
+   bounds the search: the fault began before it was seen.
+2. **Score per series** (`analysis.scoring`): the fault window's level against the
+   baseline's median in units of its IQR (floored at a fraction of its level, so flat
+   series and separately recorded baselines cannot win by a few per cent), counted in
+   the direction that hurts for the series' kind, two-sided at half weight for a kind
+   that cannot be told.
+3. **Per service.** The maximum over its series; that series is reported, with when
+   the service left its baseline.
+4. **Propagation** (`diagnosis.propagation`): victims of a callee that broke first,
+   and of a surge where it entered, are discounted below their cause.
+5. **Symptom-guided search** (`diagnosis.symptom_search`): with a symptom (the
+   alert's service) and a call graph, the cause must explain the symptom, so it is
+   looked for among the symptom's service and its dependencies; the services that
+   cannot explain it are passed over, each with the reason.
+6. **Confidence** (`diagnosis.confidence`): how strong the first is and how far ahead
+   of the first competitor it is not explaining; weak or close evidence is
+   inconclusive, with what to check next.
 
 Inputs are plain arrays (one time axis, per-service named series aligned to it; NaN
-marks a missing point), so the same core serves the live diagnostician and the
-offline `medic bench rca` cases. Empty, constant, all-NaN and too-short series score 0.
+marks a missing point). Empty, constant, all-NaN and too-short series score 0.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 
-from medic.diagnosis.stats import Array, change_point
-from medic.domain.topology import reachable
+from medic.analysis.kinds import SeriesKind, kind_of
+from medic.analysis.scoring import SeriesScore, departure, magnitude, score_series
+from medic.analysis.stats import Array, change_point
+from medic.diagnosis.confidence import judge
+from medic.diagnosis.propagation import propagate
+from medic.diagnosis.ranking_types import RankedCause, Ranking, RankingParams, Symptom
+from medic.diagnosis.symptom_search import search_from_symptom
 
-_REQUEST_RATE = "request_rate"
-# A victim of a surge serves at most this many times the entry's own rise.
-_SURGE_MATCH = 1.2
-
-__all__ = ["RankedCause", "RankingParams", "Ranking", "find_onset", "rank_root_causes", "robust_z"]
-
-
-@dataclass(frozen=True)
-class RankingParams:
-    anomaly_z: float = 4.0  # a service this far off its baseline is anomalous
-    significant_z: float = 6.0  # a change point this strong may mark the onset
-    relative_floor: float = 0.01  # the IQR is never below 1% of the level
-    absolute_floor: float = 1e-12
-    min_points: int = 4  # on each side of the onset
-    victim_discount: float = 0.3
-    victim_cap: float = 0.95  # a victim scores at most this fraction of its cause
-    victim_slack_s: float = 300.0  # a cause may start this much after its victim (noise)
-    victim_strength: float = 0.5  # ... if it moved at least this much relative to it
-    tie_steps: float = 2.0  # onsets this many samples apart are simultaneous
-    onset_half_life_s: float = 1800.0
-    surge_ratio: float = 1.5  # load this many times its own before: part of a surge
-
-
-@dataclass(frozen=True)
-class RankedCause:
-    service: str
-    score: float  # the ranking score (victims and late movers discounted)
-    raw_score: float  # the worst metric's robust z, undiscounted
-    metric: str | None  # the worst metric
-    onset: float | None  # when this service left its baseline (None: it did not)
-    victim_of: str | None = None  # the callee that explains this service's anomaly
-
-    @property
-    def anomalous(self) -> bool:
-        return self.onset is not None
-
-
-@dataclass(frozen=True)
-class Ranking:
-    causes: tuple[RankedCause, ...]  # most likely first
-    onset: float | None  # the onset used (given or found); None without usable data
-    onset_found: bool  # True when the onset was inferred, not given
-    metric_scores: Mapping[tuple[str, str], float] = field(default_factory=dict)
-
-    def rank_of(self, service: str) -> int | None:
-        """1-based rank of `service`, None when it is not ranked."""
-        for i, cause in enumerate(self.causes, start=1):
-            if cause.service == service:
-                return i
-        return None
-
+__all__ = [
+    "RankedCause",
+    "Ranking",
+    "RankingParams",
+    "Symptom",
+    "find_onset",
+    "rank_root_causes",
+    "robust_z",
+]
 
 Metrics = Mapping[str, Mapping[str, Sequence[float] | npt.NDArray[np.float64]]]
+Clean = dict[str, dict[str, tuple[Array, Array]]]
+# A metric shared by this many services has peers to compare a magnitude with.
+_MIN_PEERS = 3
 
 
 def rank_root_causes(
@@ -112,112 +69,152 @@ def rank_root_causes(
     onset: float | None = None,
     calls: Mapping[str, Sequence[str]] | None = None,
     params: RankingParams | None = None,
+    symptom: Symptom | None = None,
 ) -> Ranking:
     """Rank the services of `metrics` (service -> metric -> values aligned to `times`).
 
     `calls` maps a caller to the services it calls. Services that have no usable
-    series still appear, with score 0, after every service that moved.
+    series still appear, with score 0, after every service that moved. A symptom
+    naming a service that neither the metrics nor the call graph know is refused
+    (ValueError), as is a series whose length differs from the time axis.
     """
     p = params or RankingParams()
     t_all = np.asarray(times, dtype=np.float64)
     series = _clean(t_all, metrics)
+    graph = calls or {}
+    if symptom is not None and not _known(symptom.service, metrics, graph):
+        raise ValueError(f"the symptom names {symptom.service!r}, which no series or edge knows")
     found = onset is None
     if onset is None:
-        onset = find_onset(series, p)
+        onset = find_onset(series, p, before=_onset_bound(symptom, t_all))
     if onset is None:
         causes = tuple(RankedCause(s, 0.0, 0.0, None, None) for s in sorted(metrics))
-        return Ranking(causes, None, found)
+        return judge(Ranking(causes, None, found), p)
+    plain, scores = _score_services(metrics, series, onset, p)
+    ranked = propagate(plain, graph, p, _step(t_all), _load_rises(series, onset))
+    ranking = Ranking(tuple(ranked), onset, found, scores)
+    if symptom is not None and graph:
+        ranking = search_from_symptom(ranking, graph, symptom)
+    return judge(ranking, p)
+
+
+def _known(service: str, metrics: Metrics, calls: Mapping[str, Sequence[str]]) -> bool:
+    return service in metrics or service in calls or any(service in v for v in calls.values())
+
+
+def _onset_bound(symptom: Symptom | None, t: Array) -> float | None:
+    if symptom is None or symptom.time is None or not t.size:
+        return None
+    return symptom.time
+
+
+def _score_services(
+    metrics: Metrics, series: Clean, onset: float, p: RankingParams
+) -> tuple[dict[str, RankedCause], dict[tuple[str, str], float]]:
     scores: dict[tuple[str, str], float] = {}
     plain: dict[str, RankedCause] = {}
+    peers = _peer_magnitudes(series, onset)
     for service in metrics:
-        best: RankedCause = RankedCause(service, 0.0, 0.0, None, None)
+        best: SeriesScore | None = None
         for metric, (t, v) in series.get(service, {}).items():
-            z = robust_z(v[t < onset], v[t >= onset], p)
-            scores[(service, metric)] = z
-            if z > best.raw_score or best.metric is None:
-                best = RankedCause(service, z, z, metric, None)
-        if best.metric is not None and best.raw_score >= p.anomaly_z:
-            t, v = series[service][best.metric]
-            best = RankedCause(
-                service, best.score, best.raw_score, best.metric, _departure(t, v, onset, p)
-            )
-        plain[service] = best
-    rises = _load_rises(series, onset)
-    ranked = _propagate(plain, calls or {}, p, _step(t_all), rises)
-    return Ranking(tuple(ranked), onset, found, scores)
-
-
-def _load_rises(
-    series: Mapping[str, Mapping[str, tuple[Array, Array]]], onset: float
-) -> dict[str, float]:
-    """Per service, how many times its pre-onset request rate it serves after the onset."""
-    rises: dict[str, float] = {}
-    for service, metrics in series.items():
-        if _REQUEST_RATE not in metrics:
+            pre, post = v[t < onset], v[t >= onset]
+            scored = score_series(metric, pre, post, p.scoring, peers.get(metric, 0.0))
+            if scored is None:
+                continue
+            scores[(service, metric)] = scored.harm
+            if best is None or scored.harm > best.harm:
+                best = scored
+        if best is None:
+            plain[service] = RankedCause(service, 0.0, 0.0, None, None)
             continue
-        t, v = metrics[_REQUEST_RATE]
-        pre, post = v[t < onset], v[t >= onset]
-        if pre.size and post.size and float(np.median(pre)) > 0:
-            rises[service] = float(np.median(post)) / float(np.median(pre))
+        at = None
+        if best.harm >= p.anomaly_z:
+            t, v = series[service][best.metric]
+            at = departure(t, v, onset, best, p.anomaly_z)
+        plain[service] = RankedCause(service, best.harm, best.harm, best.metric, at, None, best.z)
+    return plain, scores
+
+
+def _peer_magnitudes(series: Clean, onset: float) -> dict[str, float]:
+    """Per metric name shared by at least three services, the mean of their
+    baselines' magnitudes."""
+    sizes: dict[str, list[float]] = {}
+    for per_metric in series.values():
+        for metric, (t, v) in per_metric.items():
+            sizes.setdefault(metric, []).append(magnitude(v[t < onset]))
+    return {m: float(np.mean(s)) for m, s in sizes.items() if len(s) >= _MIN_PEERS}
+
+
+def _load_rises(series: Clean, onset: float) -> dict[str, float]:
+    """Per service, how many times its pre-onset traffic it serves after the onset
+    (the largest rise over its throughput series)."""
+    rises: dict[str, float] = {}
+    for service, per_metric in series.items():
+        for metric, (t, v) in per_metric.items():
+            if kind_of(metric) is not SeriesKind.THROUGHPUT:
+                continue
+            pre, post = v[t < onset], v[t >= onset]
+            if pre.size and post.size and float(np.median(pre)) > 0:
+                rise = float(np.median(post)) / float(np.median(pre))
+                rises[service] = max(rises.get(service, 0.0), rise)
     return rises
 
 
 def robust_z(pre: Array, post: Array, params: RankingParams | None = None) -> float:
-    """|median(post) - median(pre)| in units of the pre-onset IQR (floored); 0 if too short."""
+    """|level after - median before| in floored IQR units, either direction; 0 if too short."""
     p = params or RankingParams()
-    if pre.size < p.min_points or post.size < p.min_points:
-        return 0.0
-    before, after = float(np.median(pre)), float(np.median(post))
-    q1, q3 = np.percentile(pre, [25, 75])
-    scale = max(
-        float(q3 - q1),
-        p.relative_floor * max(abs(before), abs(after)),
-        p.absolute_floor,
-    )
-    return abs(after - before) / scale
+    scored = score_series("", pre, post, p.scoring)
+    return abs(scored.z) if scored is not None else 0.0
 
 
 def find_onset(
-    series: Mapping[str, Mapping[str, tuple[Array, Array]]], params: RankingParams | None = None
+    series: Mapping[str, Mapping[str, tuple[Array, Array]]],
+    params: RankingParams | None = None,
+    before: float | None = None,
 ) -> float | None:
     """The earliest significant change point over every series; None when nothing moved.
 
-    When no split is significant, the strongest split still marks the onset (the
-    ranking then says how weak it is), so a case is never unrankable merely for
+    A change point after `before` (when the symptom was seen) is not the fault's
+    start. When no split is significant, the strongest split still marks the onset
+    (the ranking then says how weak it is), so a case is never unrankable merely for
     being subtle.
     """
     p = params or RankingParams()
     earliest: float | None = None
-    strongest: tuple[float, float] | None = None  # (z, time)
+    strongest: tuple[float, float] | None = None  # (harm, time)
     for per_metric in series.values():
-        for t, v in per_metric.values():
+        for metric, (t, v) in per_metric.items():
             split = change_point(t, v)
             if split is None:
                 continue
             at = float(t[split.index])
-            z = robust_z(v[t < at], v[t >= at], p)
-            if z >= p.significant_z and (earliest is None or at < earliest):
+            if before is not None and at > before:
+                continue
+            scored = score_series(metric, v[t < at], v[t >= at], p.scoring)
+            harm = scored.harm if scored is not None else 0.0
+            if harm >= p.significant_z and (earliest is None or at < earliest):
                 earliest = at
-            if z > 0 and (strongest is None or z > strongest[0]):
-                strongest = (z, at)
+            if harm > 0 and (strongest is None or harm > strongest[0]):
+                strongest = (harm, at)
     if earliest is not None:
         return earliest
     return strongest[1] if strongest else None
 
 
-def _clean(t_all: Array, metrics: Metrics) -> dict[str, dict[str, tuple[Array, Array]]]:
+def _clean(t_all: Array, metrics: Metrics) -> Clean:
     """Finite (time, value) pairs per series, time-sorted; empty series dropped."""
-    out: dict[str, dict[str, tuple[Array, Array]]] = {}
+    out: Clean = {}
     order = np.argsort(t_all, kind="stable")
+    t_sorted = t_all[order]
     for service, per_metric in metrics.items():
         for metric, values in per_metric.items():
             v = np.asarray(values, dtype=np.float64)
             if v.shape != t_all.shape:
                 raise ValueError(f"{service}/{metric}: {v.size} values for {t_all.size} timestamps")
-            t, v = t_all[order], v[order]
-            keep = np.isfinite(t) & np.isfinite(v)
+            v = v[order]
+            keep = np.isfinite(t_sorted) & np.isfinite(v)
             if keep.any():
-                out.setdefault(service, {})[metric] = (t[keep], v[keep])
+                out.setdefault(service, {})[metric] = (t_sorted[keep], v[keep])
     return out
 
 
@@ -225,146 +222,3 @@ def _step(t: Array) -> float:
     """The data's resolution: the median spacing of its timestamps."""
     spacing = np.diff(np.unique(t[np.isfinite(t)]))
     return float(np.median(spacing)) if spacing.size else 0.0
-
-
-def _departure(t: Array, v: Array, onset: float, p: RankingParams) -> float:
-    """First instant from `onset` on where the series (3-point median) is anomalous."""
-    pre, post_mask = v[t < onset], t >= onset
-    before = float(np.median(pre))
-    q1, q3 = np.percentile(pre, [25, 75])
-    tv, vv = t[post_mask], v[post_mask]
-    scale = max(float(q3 - q1), p.relative_floor * abs(before), p.absolute_floor)
-    if vv.size >= 3:
-        padded = np.concatenate(([vv[0]], vv, [vv[-1]]))
-        windows = np.stack([padded[:-2], padded[1:-1], padded[2:]])
-        smooth = np.median(windows, axis=0)
-    else:
-        smooth = vv
-    off = np.nonzero(np.abs(smooth - before) / scale >= p.anomaly_z)[0]
-    # The score says the post median moved, so the smoothed series leaves somewhere;
-    # if a floor difference hides it, the global onset is the honest answer.
-    return float(tv[off[0]]) if off.size else onset
-
-
-def _propagate(
-    plain: Mapping[str, RankedCause],
-    calls: Mapping[str, Sequence[str]],
-    p: RankingParams,
-    step: float,
-    rises: Mapping[str, float] | None = None,
-) -> list[RankedCause]:
-    onsets = [c.onset for c in plain.values() if c.onset is not None]
-    first = min(onsets) if onsets else 0.0
-    causes_of = _victim_edges(plain, calls, p, step)
-    surge = _surge_edges(plain, calls, p, rises or {})
-    for victim, origin in surge.items():
-        causes_of[victim] = [origin, *causes_of.get(victim, [])]
-    for origin in set(surge.values()):
-        # The surge's entry is no victim of the callees its traffic overloaded.
-        causes_of[origin] = [c for c in causes_of.get(origin, []) if surge.get(c) != origin]
-    final: dict[str, RankedCause] = {}
-
-    def settle(name: str, visiting: frozenset[str]) -> RankedCause:
-        if name in final:
-            return final[name]
-        cause = plain[name]
-        score = cause.raw_score
-        if cause.onset is not None:
-            score *= 0.5 ** ((cause.onset - first) / p.onset_half_life_s)
-        own, victim_of = score, None
-        for callee in causes_of.get(name, ()):
-            if callee in visiting:
-                continue  # a cycle of blame: leave it to the onset order
-            upstream = settle(callee, visiting | {name})
-            capped = min(own * p.victim_discount, upstream.score * p.victim_cap)
-            if victim_of is None or capped < score:
-                score, victim_of = capped, callee
-        settled = RankedCause(name, score, cause.raw_score, cause.metric, cause.onset, victim_of)
-        final[name] = settled
-        return settled
-
-    for name in sorted(plain):
-        settle(name, frozenset({name}))
-    return sorted(
-        final.values(),
-        key=lambda c: (
-            not c.anomalous,
-            -c.score,
-            c.onset if c.onset is not None else math.inf,
-            c.service,
-        ),
-    )
-
-
-def _victim_edges(
-    plain: Mapping[str, RankedCause],
-    calls: Mapping[str, Sequence[str]],
-    p: RankingParams,
-    step: float,
-) -> dict[str, list[str]]:
-    """caller -> the anomalous callees (transitive) that broke no later than it."""
-    edges: dict[str, list[str]] = {}
-    for name, cause in plain.items():
-        if cause.onset is None:
-            continue
-        for callee in sorted(reachable(name, calls)):
-            other = plain.get(callee)
-            if other is None or other.onset is None:
-                continue
-            if _explains(other, cause, p, step):
-                edges.setdefault(name, []).append(callee)
-    # Two services that call each other and broke together: only the later (or the
-    # weaker, at the same instant) is the victim, so blame has a direction.
-    for name, callees in edges.items():
-        for callee in list(callees):
-            if name in edges.get(callee, ()) and _earlier(plain[name], plain[callee]):
-                callees.remove(callee)
-    return edges
-
-
-def _surge_edges(
-    plain: Mapping[str, RankedCause],
-    calls: Mapping[str, Sequence[str]],
-    p: RankingParams,
-    rises: Mapping[str, float],
-) -> dict[str, str]:
-    """Traffic flows down the call graph: a service whose load rose while a service
-    calling it (directly or not) saw its load rise as much, where no caller of that one
-    did, is a victim of the surge that entered there (victim -> the surge's origin)."""
-    surging = {name for name, rise in rises.items() if rise >= p.surge_ratio}
-    callers_of: dict[str, set[str]] = {}
-    for caller in calls:
-        for callee in reachable(caller, calls):
-            callers_of.setdefault(callee, set()).add(caller)
-    origins = {name for name in surging if not (callers_of.get(name, set()) & surging)}
-    edges: dict[str, str] = {}
-    for origin in sorted(origins):
-        if plain.get(origin) is None or not plain[origin].anomalous:
-            continue
-        for victim in sorted(reachable(origin, calls) & surging):
-            # as much more traffic as the entry got, not more (retries, a bug of its own)
-            as_much = rises[victim] <= _SURGE_MATCH * rises[origin]
-            if victim not in origins and victim in plain and as_much:
-                edges.setdefault(victim, origin)
-    return edges
-
-
-def _explains(callee: RankedCause, caller: RankedCause, p: RankingParams, step: float) -> bool:
-    """Whether the callee's anomaly can explain the caller's.
-
-    A callee that left its baseline first, or at the same time at the resolution of
-    the data (`tie_steps` samples), does. One that moved a little later (within the
-    slack, which absorbs the imprecision of gradual onsets) does only if it moved
-    strongly too: a caller that fails sends its callees less traffic, and that
-    weaker, later echo must not turn the blame around.
-    """
-    assert callee.onset is not None and caller.onset is not None
-    if callee.onset <= caller.onset + p.tie_steps * step:
-        return True
-    in_time = callee.onset <= caller.onset + p.victim_slack_s
-    return in_time and callee.raw_score >= p.victim_strength * caller.raw_score
-
-
-def _earlier(a: RankedCause, b: RankedCause) -> bool:
-    assert a.onset is not None and b.onset is not None
-    return (a.onset, -a.raw_score, a.service) < (b.onset, -b.raw_score, b.service)

@@ -34,8 +34,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from medic.analysis.topology import reachable
 from medic.domain.model import Incident, Signal, SignalSource
-from medic.domain.topology import reachable
 
 __all__ = [
     "SLOW_NODE_LABEL",

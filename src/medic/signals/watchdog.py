@@ -12,11 +12,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from medic.analysis.nodes import node_slowdowns, suspect_nodes
+from medic.analysis.topology import reachable
 from medic.domain.cluster import MetricName, ServiceInfo, ServiceKind
 from medic.domain.errors import MedicError
 from medic.domain.model import Evidence, Series, Severity, Signal, SignalSource
-from medic.domain.nodes import node_slowdowns, suspect_nodes
-from medic.domain.topology import reachable
 from medic.ports.cluster import ClusterReader
 from medic.ports.telemetry import LogSource, MetricsSource, PodMetricsSource
 from medic.signals.cad import CadConfig, cad_scores
