@@ -102,7 +102,7 @@ def test_known_ranks_give_known_scores(tmp_path: Path) -> None:
 
 def test_the_call_graph_moves_the_blame_to_the_callee(tmp_path: Path) -> None:
     # a calls b; a got slower by more, but b's CPU moved at the same time.
-    moved = {"a": ("latency-90",), "b": ("cpu",)}
+    moved: dict[str, tuple[str, ...]] = {"a": ("latency-90",), "b": ("cpu",)}
     shifts = {"a": 4.0, "b": 1.0}
     write_case(tmp_path / "plain", shifts, truth="b", moved=moved)
     write_case(tmp_path / "graph", shifts, truth="b", graph=[("a", "b")], moved=moved)
@@ -169,7 +169,10 @@ def test_the_seed_exports_as_a_case_that_ranks_the_leaking_service_first(
     assert times[-1] - inject == 75 * 60
     report = bench_json(tmp_path / "cases")
     seed = cases_of(report)["seed"]
-    assert seed["rank"] == 1 and seed["top_metric"] == "memory_working_set_bytes"
+    # the leak shows in its memory and in the GC-pause lines its logs gained
+    top = str(seed["top_metric"])
+    assert seed["rank"] == 1
+    assert top == "memory_working_set_bytes" or top.startswith("log_template_")
     assert summary_of(report)["ac_at_1"] == 1.0
 
 

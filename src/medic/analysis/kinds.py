@@ -88,6 +88,8 @@ _VOCABULARY: tuple[tuple[SeriesKind, frozenset[str]], ...] = (
             {
                 "available",
                 "availability",
+                "avail",
+                "free",
                 "ready",
                 "up",
                 "healthy",

@@ -34,9 +34,9 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from medic.analysis.logtemplates import LogPatterns, generic_template, header_regex
 from medic.bench.report import Report
 from medic.domain.errors import InvalidInputError
-from medic.signals.logpatterns import LogPatterns, generic_template, header_regex
 
 __all__ = [
     "SETTINGS",

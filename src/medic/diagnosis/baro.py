@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from medic.analysis.logseries import log_series
 from medic.diagnosis.evidence import EvidenceBook
-from medic.diagnosis.ranking import Ranking, rank_root_causes
+from medic.diagnosis.ranking import Ranking, Symptom, rank_root_causes
 
 __all__ = ["SecondOpinion", "second_opinion"]
 
@@ -36,8 +37,10 @@ class SecondOpinion:
         return top.service if top is not None and top.anomalous else None
 
 
-def second_opinion(book: EvidenceBook) -> SecondOpinion | None:
-    """The robust ranking of every gathered series, recorded as evidence; None without data."""
+def second_opinion(book: EvidenceBook, symptom: Symptom | None = None) -> SecondOpinion | None:
+    """The robust ranking of every gathered series and log template, recorded as
+    evidence; None without data. `symptom` (the incident's alert) guides the search
+    when the call graph knows its service."""
     if not book.series:
         return None
     times = sorted({p.t for s in book.series.values() for p in s.points})
@@ -48,8 +51,12 @@ def second_opinion(book: EvidenceBook) -> SecondOpinion | None:
         for p in series.points:
             values[index[p.t]] = p.v
         metrics.setdefault(service, {})[str(metric)] = values
+    axis = np.asarray(times, dtype=np.float64)
+    for service, per_template in _log_series(book, axis).items():
+        metrics.setdefault(service, {}).update(per_template)
     calls = {name: info.calls for name, info in book.services.items()}
-    ranking = rank_root_causes(times, metrics, calls=calls)
+    known = symptom is not None and (symptom.service in metrics or symptom.service in calls)
+    ranking = rank_root_causes(times, metrics, calls=calls, symptom=symptom if known else None)
     shown = [c for c in ranking.causes if c.anomalous][:_SHOWN]
     listed = ", ".join(
         f"{c.service} ({c.metric}, z {c.raw_score:.1f}"
@@ -63,3 +70,19 @@ def second_opinion(book: EvidenceBook) -> SecondOpinion | None:
         data={"first": shown[0].service if shown else None, "services": len(metrics)},
     )
     return SecondOpinion(ranking, evidence_id)
+
+
+def _log_series(book: EvidenceBook, axis: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
+    """The gathered log lines as template series on the metrics' time axis, NaN
+    outside the windows the lines were read for (no lines there is no evidence)."""
+    out: dict[str, dict[str, np.ndarray]] = {}
+    for service, logs in book.logs.items():
+        if not logs.lines or axis.size < 2:
+            continue
+        records = [(line.at.timestamp(), service, line.message) for line in logs.lines]
+        covered = np.zeros(axis.size, dtype=bool)
+        for start, end in logs.windows:
+            covered |= (axis >= start.timestamp()) & (axis <= end.timestamp())
+        for name, values in log_series(records, axis).get(service, {}).items():
+            out.setdefault(service, {})[name] = np.where(covered, values, math.nan)
+    return out

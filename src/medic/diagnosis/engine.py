@@ -13,6 +13,7 @@ from medic.diagnosis.correlation import correlate
 from medic.diagnosis.evidence import EvidenceBook, gather_changes, gather_topology
 from medic.diagnosis.gathering import gather_events, gather_logs, gather_metrics, gather_nodes
 from medic.diagnosis.hypotheses import Candidate, to_hypothesis
+from medic.diagnosis.ranking import Symptom
 from medic.diagnosis.reasoning import build_candidates
 from medic.domain.model import Diagnosis, Evidence, Hypothesis, Incident, Signal
 from medic.ports.cluster import ClusterReader
@@ -88,7 +89,8 @@ def diagnose(
         onset,
         budget_s,
     )
-    opinion = second_opinion(book)
+    symptom = Symptom(incident.service, None, first_seen.timestamp()) if incident.service else None
+    opinion = second_opinion(book, symptom)
     candidates, victims = build_candidates(ranked, culprits, book, incident.service)
     rejected.extend(victims)
     agrees = _weigh_opinion(candidates, opinion)

@@ -15,7 +15,7 @@ from datetime import datetime
 from medic.analysis.nodes import NodeSuspect
 from medic.diagnosis.events import EventCounts
 from medic.diagnosis.logpatterns import LogRates
-from medic.domain.cluster import MetricName, ServiceInfo, ServiceKind
+from medic.domain.cluster import LogLine, MetricName, ServiceInfo, ServiceKind
 from medic.domain.errors import PermanentError, TransientError
 from medic.domain.model import Change, Evidence, Scalar, Series
 from medic.ports.cluster import ClusterReader
@@ -54,6 +54,8 @@ class LogEvidence:
     evidence_id: str
     before: LogRates  # the half hour before the onset
     after: LogRates  # the last half hour
+    lines: tuple[LogLine, ...] = ()  # the lines of both windows (untrusted text)
+    windows: tuple[tuple[datetime, datetime], ...] = ()  # what the lines cover
 
 
 @dataclass

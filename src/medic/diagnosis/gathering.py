@@ -146,7 +146,9 @@ def gather_logs(
             summary,
             data=data,
         )
-        book.logs[service] = LogEvidence(evidence_id, before, after)
+        book.logs[service] = LogEvidence(
+            evidence_id, before, after, (*first.value, *second.value), windows
+        )
 
 
 def _rates(

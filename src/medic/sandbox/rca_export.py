@@ -10,6 +10,12 @@ The case directory gets:
 - `inject_time.txt`: the Unix time of the first timeline event that carries a fault
   (the one on the expected root-cause service when there are several).
 - `graph.csv`: `source,target` for every call edge.
+- `logs.csv`: `time,service,message`, the sandbox pods' log lines (the newest
+  `_MAX_LOG_LINES` per service).
+- `traces.csv`: spans (`sandbox.rca_traces`): per step, one trace per entry service
+  down its call graph, each span's duration its service's latency.
+- `symptom.json`: the entry service's latency, as an alert ten minutes after the
+  fault began would report it.
 - `truth.json`: `{"service": expect.root_cause.service, "fault": <fault type>,
   "category": expect.root_cause.category}`; absent when the scenario expects no cause.
 
@@ -37,6 +43,7 @@ from pathlib import Path
 from medic.domain.cluster import MetricName
 from medic.domain.errors import InvalidInputError
 from medic.sandbox.clock import ManualClock
+from medic.sandbox.rca_traces import write_traces
 from medic.sandbox.sandbox import Sandbox
 from medic.sandbox.scenario import FaultSpec, Scenario, TimelineEvent, load_scenario
 
@@ -46,6 +53,10 @@ __all__ = ["AFTER_FAULT", "ORIGIN", "RcaExport", "case_service_name", "export_rc
 ORIGIN = datetime(2024, 1, 1, 12, 0, tzinfo=UTC)
 # How much of a fault's aftermath the window keeps at least.
 AFTER_FAULT = 30 * 60.0
+# The symptom: an alert on the entry service this long after the fault began.
+_ALERT_AFTER = 10 * 60.0
+# Per service, at most this many log lines (the newest) go into logs.csv.
+_MAX_LOG_LINES = 5000
 
 
 @dataclass(frozen=True)
@@ -84,10 +95,19 @@ def export_rca(scenario: str, out: Path) -> RcaExport:
                 if series.points:
                     key = f"{names[service.name]}_{metric.value}"
                     columns[key] = {p.t: p.v for p in series.points}
+        logs = [
+            (line.at.timestamp(), names[service.name], line.message)
+            for service in loaded.services
+            for line in sandbox.logs.lines(
+                sandbox.namespace, service.name, start, clock.now(), _MAX_LOG_LINES
+            )
+        ]
     times = sorted({t for values in columns.values() for t in values})
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     _write_data(out / "data.csv", times, columns)
+    _write_logs(out / "logs.csv", logs)
+    write_traces(out / "traces.csv", loaded, names, columns, times)
     _write_graph(out / "graph.csv", loaded, names)
     inject = None
     if fault_event is not None:
@@ -96,6 +116,7 @@ def export_rca(scenario: str, out: Path) -> RcaExport:
     else:
         (out / "inject_time.txt").unlink(missing_ok=True)
     truth = _write_truth(out / "truth.json", loaded, names, fault_event)
+    _write_symptom(out / "symptom.json", loaded, names, inject)
     return RcaExport(
         directory=out,
         services=tuple(names[s.name] for s in loaded.services),
@@ -170,6 +191,26 @@ def _write_graph(path: Path, scenario: Scenario, names: dict[str, str]) -> None:
         for service in scenario.services:
             for callee in service.calls:
                 writer.writerow([names[service.name], names.get(callee, callee)])
+
+
+def _write_logs(path: Path, logs: list[tuple[float, str, str]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["time", "service", "message"])
+        for at, service, message in sorted(logs, key=lambda r: r[0]):
+            writer.writerow([_number(at), service, message])
+
+
+def _write_symptom(
+    path: Path, scenario: Scenario, names: dict[str, str], inject: float | None
+) -> None:
+    """Where users feel it: the service external traffic enters, as its alert would say."""
+    entry = max(scenario.services, key=lambda s: s.entry_rps, default=None)
+    if entry is None or entry.entry_rps <= 0 or inject is None:
+        path.unlink(missing_ok=True)
+        return
+    symptom = {"service": names[entry.name], "metric": "latency", "time": inject + _ALERT_AFTER}
+    path.write_text(json.dumps(symptom) + "\n", encoding="utf-8")
 
 
 def _write_truth(
