@@ -133,7 +133,7 @@ class MedicServer:
         }
 
     def get(self, path: str) -> Any:
-        response = httpx.get(f"{self.url}{path}", timeout=10)
+        response = httpx.get(f"{self.url}{path}", headers=self.user_headers(), timeout=10)
         response.raise_for_status()
         return response.json()
 

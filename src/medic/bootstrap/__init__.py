@@ -113,8 +113,11 @@ def build(settings: Settings) -> Medic:
     credentials = load_or_create(
         settings.credentials_path,
         settings.webhook_tokens,
-        settings.users,
+        settings.user_tokens,
         signing_secrets=settings.webhook_secrets,
+        roles=settings.user_roles,
+        cli_tokens=settings.user_cli_tokens,
+        default_role=settings.auth.default_role,
     )
     chatops, routers = _slack(settings, world)
     deps = replace(
