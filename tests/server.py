@@ -70,7 +70,11 @@ class MedicServer:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        wait_until("medic serve to answer /healthz", self._healthy, timeout=60)
+        try:
+            wait_until("medic serve to answer /healthz", self._healthy, timeout=120)
+        except AssertionError:
+            self.stop()  # a server that never answered is not left running
+            raise
         return self
 
     def _healthy(self) -> bool:

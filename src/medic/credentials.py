@@ -21,6 +21,7 @@ import json
 import os
 import secrets
 from dataclasses import dataclass, field
+from ipaddress import IPv4Network, IPv6Network, ip_address
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ __all__ = [
     "SIGNATURE_MAX_AGE_SECONDS",
     "WEBHOOK_SOURCES",
     "Credentials",
+    "TrustedProxy",
     "hash_password",
     "load_or_create",
     "password_ok",
@@ -112,6 +114,38 @@ class Credentials:
         if not names:
             return None
         return self.cli_tokens.get(names[0]) or self.users[names[0]]
+
+
+@dataclass(frozen=True)
+class TrustedProxy:
+    """A reverse proxy that signs people in (oauth2-proxy, an SSO gateway, ...) and names
+    them in a header. The header is believed only on a connection from one of
+    `networks` (the proxy's own address, not a forwarded one); from anywhere else it is
+    ignored, so nobody can name themselves. The proxy must strip the header from what
+    its clients send. A name must be in `roles`, or get `default_role` (None: refused).
+    """
+
+    header: str
+    networks: tuple[IPv4Network | IPv6Network, ...]
+    roles: dict[str, Role] = field(default_factory=dict)
+    default_role: Role | None = Role.VIEWER
+
+    def trusts(self, peer: str | None) -> bool:
+        if not peer or not self.networks:
+            return False
+        try:
+            address = ip_address(peer)
+        except ValueError:
+            return False
+        return any(address in network for network in self.networks)
+
+    def user(self, peer: str | None, value: str | None) -> tuple[str, Role] | None:
+        """(name, role) of the person the proxy names, if `peer` is the proxy."""
+        name = (value or "").strip()
+        if not name or len(name) > 256 or not self.trusts(peer):
+            return None
+        role = self.roles.get(name, self.default_role)
+        return (name, role) if role is not None else None
 
 
 def load_or_create(

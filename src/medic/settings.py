@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -191,6 +191,19 @@ class AuthSettings(BaseModel):
 
     default_role: Role = Field(
         Role.APPROVER, description="the role of a user configured without one"
+    )
+    proxy_header: str = Field(
+        "X-Forwarded-User", description="the header a trusted proxy names its user in"
+    )
+    trusted_proxies: list[IPvAnyNetwork] = Field(
+        default_factory=list,
+        description="addresses or CIDRs of the reverse proxies whose header is believed",
+    )
+    proxy_roles: dict[str, Role] = Field(
+        default_factory=dict, description="proxy user name -> role"
+    )
+    proxy_default_role: Role | None = Field(
+        Role.VIEWER, description="the role of a proxy user not in proxy_roles; null: refused"
     )
 
 

@@ -3,7 +3,8 @@
 Every route but `/healthz` and the webhooks (which have their own source tokens or
 HMAC signatures) names the least role it needs as a dependency: `Depends(viewer)`,
 `Depends(approver)` or `Depends(admin)`. No token: 401; a valid token whose user's
-role is too low: 403, naming the role needed. The channel a decision is recorded
+role is too low: 403, naming the role needed. Without a token, a request from a
+configured trusted proxy (`TrustedProxy`) is its named user's. The channel a decision is recorded
 under comes from the credential used (`Principal.channel`), never from a header.
 """
 
@@ -14,8 +15,8 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from medic.credentials import Credentials
-from medic.domain.access import Principal, Role
+from medic.credentials import Credentials, TrustedProxy
+from medic.domain.access import AuthChannel, Principal, Role
 
 __all__ = [
     "admin",
@@ -51,14 +52,20 @@ def require_webhook(request: Request, credentials: Credentials, source: str) -> 
         raise _unauthorized(f"webhook '{source}': invalid bearer token")
 
 
-def require_role(request: Request, credentials: Credentials, role: Role) -> Principal:
-    """The caller, if its bearer token is a user's whose role allows `role`."""
+def require_role(
+    request: Request, credentials: Credentials, role: Role, proxy: TrustedProxy | None = None
+) -> Principal:
+    """The caller, if its bearer token (or the trusted proxy) names a user whose role
+    allows `role`."""
     token = bearer(request)
     if token is None:
-        raise _unauthorized("missing bearer token (a medic user's token)")
-    found = credentials.principal(token)
-    if found is None:
-        raise _unauthorized("invalid bearer token")
+        found = _proxied(request, proxy)
+        if found is None:
+            raise _unauthorized("missing bearer token (a medic user's token)")
+    else:
+        found = credentials.principal(token)
+        if found is None:
+            raise _unauthorized("invalid bearer token")
     if not found.role.allows(role):
         raise HTTPException(
             403, f"user '{found.name}' has the role {found.role.value}; this needs {role.value}"
@@ -71,21 +78,29 @@ def require_user(request: Request, credentials: Credentials) -> str:
     return require_role(request, credentials, Role.VIEWER).name
 
 
-def _credentials(request: Request) -> Credentials:
-    found: Credentials = request.app.state.ctx.credentials
-    return found
+def _proxied(request: Request, proxy: TrustedProxy | None) -> Principal | None:
+    if proxy is None:
+        return None
+    peer = request.client.host if request.client else None
+    named = proxy.user(peer, request.headers.get(proxy.header))
+    return Principal(named[0], named[1], AuthChannel.API) if named else None
+
+
+def _check(request: Request, role: Role) -> Principal:
+    ctx = request.app.state.ctx
+    return require_role(request, ctx.credentials, role, ctx.proxy)
 
 
 def viewer(request: Request, _: _Declared) -> Principal:
     """Reads: incidents, signals, rejected webhooks, the audit log, the kill switch."""
-    return require_role(request, _credentials(request), Role.VIEWER)
+    return _check(request, Role.VIEWER)
 
 
 def approver(request: Request, _: _Declared) -> Principal:
     """Approving and rejecting plans."""
-    return require_role(request, _credentials(request), Role.APPROVER)
+    return _check(request, Role.APPROVER)
 
 
 def admin(request: Request, _: _Declared) -> Principal:
     """The kill switch: pausing and resuming every action."""
-    return require_role(request, _credentials(request), Role.ADMIN)
+    return _check(request, Role.ADMIN)

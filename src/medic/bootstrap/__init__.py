@@ -25,7 +25,7 @@ from medic.api import ApiContext, create_app
 from medic.api.slack import slack_router
 from medic.bootstrap.llm import refiner as _refiner
 from medic.bootstrap.watched import Watched, datadog_metrics, loki_logs, watched
-from medic.credentials import Credentials, load_or_create
+from medic.credentials import Credentials, TrustedProxy, load_or_create
 from medic.domain import MedicError, PermanentError
 from medic.integrations import Integration
 from medic.log import get_logger
@@ -83,6 +83,7 @@ class Medic:
                 clock=self.deps.clock,
                 base_url=self.settings.effective_api_url,
                 routers=self.routers,
+                proxy=_proxy(self.settings),
             )
         )
 
@@ -128,6 +129,18 @@ def build(settings: Settings) -> Medic:
     )
     install(deps)
     return Medic(settings, store, deps, credentials, world.sandbox, world, routers)
+
+
+def _proxy(settings: Settings) -> TrustedProxy | None:
+    auth = settings.auth
+    if not auth.trusted_proxies:
+        return None
+    return TrustedProxy(
+        auth.proxy_header,
+        tuple(auth.trusted_proxies),
+        dict(auth.proxy_roles),
+        auth.proxy_default_role,
+    )
 
 
 def _grouping(settings: Settings) -> GroupingRules:
@@ -182,6 +195,8 @@ def serve(settings: Settings) -> None:
                 port=settings.port,
                 log_config=None,
                 access_log=False,
+                # A trusted proxy is known by its own address: not one it forwards.
+                proxy_headers=not settings.auth.trusted_proxies,
             )
         )
         log.info("medic.serving", url=settings.effective_api_url)

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from medic.credentials import Credentials
+from medic.credentials import Credentials, TrustedProxy
 from medic.domain import (
     Approval,
     ApprovalDecision,
@@ -82,6 +82,7 @@ class WebContext:
     secure_cookie: bool = False  # set when medic is served over HTTPS
     # Sessions expire in human time, not in the (possibly accelerated) watched system's.
     wall_clock: Callable[[], float] = time.time
+    proxy: TrustedProxy | None = None  # a reverse proxy that names its signed-in users
 
 
 def web_router(ctx: WebContext) -> APIRouter:
@@ -107,7 +108,10 @@ class _Ui:
 
     def current(self, request: Request) -> sessions.Session | None:
         cookie = request.cookies.get(sessions.COOKIE)
-        return sessions.open_session(cookie, self.key, self.ctx.wall_clock(), self.desk.resolve)
+        found = sessions.open_session(cookie, self.key, self.ctx.wall_clock(), self.desk.resolve)
+        if found is None and self.ctx.proxy is not None:
+            return self.desk.proxied(request, self.ctx.proxy, self.key, self.ctx.wall_clock())
+        return found
 
     def login_form(self, next: str = "/ui") -> Response:
         return _html(page("Sign in", render_signin(_safe_next(next))))

@@ -1,6 +1,10 @@
 """Signing in to the UI: with a name and password (a local user, `medic users add`), or
 with a user's token; the sign-in page; and who a session's user is now.
 
+Behind a trusted reverse proxy (`TrustedProxy`) the proxy's header names the user:
+no sign-in form, no cookie; each request is its own session, with a CSRF token
+derived from the session key and the user (the forms still carry it).
+
 Local users live in the store (`Store.users`, Argon2id hashes); token users in the
 settings or `credentials.json`. The two are separate identities even if a name is in
 both: a session records how it signed in, and its role comes from that source, read
@@ -9,9 +13,13 @@ again on every request.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
 
-from medic.credentials import Credentials, password_ok
+from fastapi import Request
+
+from medic.credentials import Credentials, TrustedProxy, password_ok
 from medic.domain.access import Role
 from medic.store.users import Users
 from medic.web.html import Markup, esc
@@ -56,6 +64,17 @@ class Desk:
         if not password_ok(user.password_hash if user else None, password) or user is None:
             return None
         return SignedIn(user.name, SignIn.PASSWORD, password_fingerprint(user.password_hash))
+
+    def proxied(
+        self, request: Request, proxy: TrustedProxy, key: bytes, now: float
+    ) -> Session | None:
+        """The session of the user the trusted proxy names, if the request is its."""
+        peer = request.client.host if request.client else None
+        named = proxy.user(peer, request.headers.get(proxy.header))
+        if named is None:
+            return None
+        csrf = hmac.new(key, f"proxy csrf\0{named[0]}".encode(), hashlib.sha256).hexdigest()
+        return Session(named[0], now + 60.0, csrf, SignIn.PROXY, role=named[1])
 
     def resolve(self, session: Session) -> Role | None:
         """The session's user's role now; None if it is gone or its password changed."""
