@@ -11,11 +11,12 @@ from fastapi.testclient import TestClient
 
 from medic.api import ApiContext, create_app
 from medic.api import incidents as incidents_api
-from medic.credentials import Credentials
-from medic.domain import Plan
+from medic.api.auth import approvers_only
+from medic.credentials import Credentials, hash_password
+from medic.domain import ApprovalDecision, ConflictError, Plan
 from medic.domain.access import Role
 from medic.store import Store
-from tests.action.fakes import FakeClock
+from tests.action.fakes import T0, FakeClock
 from tests.web.seed import StoreDecide, seed_incident
 
 INCIDENT = "inc-web-1"
@@ -120,9 +121,7 @@ def test_a_viewer_reads_everything_and_changes_nothing(
     assert store.approvals(INCIDENT) == []
 
 
-def test_an_approver_decides_but_cannot_pause(
-    client: TestClient, store: Store, plan: Plan
-) -> None:
+def test_an_approver_decides_but_cannot_pause(client: TestClient, store: Store, plan: Plan) -> None:
     refused = client.post("/control/pause", json={"reason": "x"}, headers=APPROVER)
     assert refused.status_code == 403
     assert refused.json()["detail"] == "user 'amir' has the role approver; this needs admin"
@@ -173,3 +172,16 @@ def test_the_schema_declares_the_bearer_scheme(client: TestClient) -> None:
     schema = client.get("/openapi.json").json()
     assert schema["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
     assert schema["paths"]["/incidents"]["get"]["security"] == [{"HTTPBearer": []}]
+
+
+def test_a_channel_that_maps_its_users_lets_only_approvers_decide(store: Store, plan: Plan) -> None:
+    # Slack names a medic user by its mapping, not by a credential: the role still counts.
+    recorder = StoreDecide(store)
+    store.users.put("pat", Role.VIEWER, hash_password("a long password"), T0)
+    checked = approvers_only(recorder, CREDENTIALS, store.users)
+    for viewer in ("vera", "pat"):
+        with pytest.raises(ConflictError, match="deciding needs approver"):
+            checked(INCIDENT, plan.hash, ApprovalDecision.APPROVED, viewer, "slack", "")
+    assert recorder.calls == []
+    approval = checked(INCIDENT, plan.hash, ApprovalDecision.APPROVED, "amir", "slack", "")
+    assert (approval.actor, approval.channel) == ("amir", "slack")

@@ -16,11 +16,15 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from medic.credentials import Credentials, TrustedProxy
+from medic.domain import Approval, ApprovalDecision, ConflictError
 from medic.domain.access import AuthChannel, Principal, Role
+from medic.store.users import Users
+from medic.web.routes import Decide
 
 __all__ = [
     "admin",
     "approver",
+    "approvers_only",
     "bearer",
     "require_role",
     "require_user",
@@ -104,3 +108,31 @@ def approver(request: Request, _: _Declared) -> Principal:
 def admin(request: Request, _: _Declared) -> Principal:
     """The kill switch: pausing and resuming every action."""
     return _check(request, Role.ADMIN)
+
+
+def approvers_only(decide: Decide, credentials: Credentials, users: Users) -> Decide:
+    """`decide` for a channel that names its user without a medic credential (Slack
+    maps its accounts to medic users): the named user must be an approver. A name
+    medic knows (a token user, else a password user) has that user's role; a name it
+    does not know was granted by the channel's own mapping, an approver's."""
+
+    def checked(
+        incident_id: str,
+        plan_hash: str,
+        decision: ApprovalDecision,
+        actor: str,
+        channel: str,
+        reason: str,
+    ) -> Approval:
+        if actor in credentials.users:
+            role = credentials.role_of(actor)
+        else:
+            local = users.get(actor)
+            role = local.role if local is not None else Role.APPROVER
+        if not role.allows(Role.APPROVER):
+            raise ConflictError(
+                f"user '{actor}' has the role {role.value}; deciding needs approver"
+            )
+        return decide(incident_id, plan_hash, decision, actor, channel, reason)
+
+    return checked

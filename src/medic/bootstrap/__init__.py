@@ -22,6 +22,7 @@ from medic.adapters.datadog import DatadogMetrics
 from medic.adapters.loki import LokiLogs
 from medic.adapters.slack import SlackChatOps
 from medic.api import ApiContext, create_app
+from medic.api.auth import approvers_only
 from medic.api.slack import slack_router
 from medic.bootstrap.llm import refiner as _refiner
 from medic.bootstrap.watched import Watched, datadog_metrics, loki_logs, watched
@@ -34,6 +35,7 @@ from medic.sandbox import Sandbox
 from medic.settings import Settings
 from medic.signals.grouping import GroupingRules
 from medic.store import Store
+from medic.web.routes import Decide
 from medic.workflows import runtime
 from medic.workflows.approvals import decide, redeliver_decisions
 from medic.workflows.context import Deps, install, uninstall
@@ -120,7 +122,7 @@ def build(settings: Settings) -> Medic:
         cli_tokens=settings.user_cli_tokens,
         default_role=settings.auth.default_role,
     )
-    chatops, routers = _slack(settings, world)
+    chatops, routers = _slack(settings, world, approvers_only(decide, credentials, store.users))
     deps = replace(
         deps,
         chatops=chatops,
@@ -164,7 +166,9 @@ def _policy(settings: Settings) -> Policy:
     return Policy.from_document(document, autonomy, auto_actions)
 
 
-def _slack(settings: Settings, world: Watched) -> tuple[ChatOps | None, tuple[APIRouter, ...]]:
+def _slack(
+    settings: Settings, world: Watched, decide: Decide
+) -> tuple[ChatOps | None, tuple[APIRouter, ...]]:
     slack = settings.slack
     if not (slack.bot_token and slack.signing_secret and slack.channel):
         return None, ()
