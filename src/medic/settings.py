@@ -192,6 +192,9 @@ class AuthSettings(BaseModel):
     default_role: Role = Field(
         Role.APPROVER, description="the role of a user configured without one"
     )
+    secure_cookie: bool = Field(
+        False, description="mark the UI's session cookie Secure (when served over HTTPS)"
+    )
     proxy_header: str = Field(
         "X-Forwarded-User", description="the header a trusted proxy names its user in"
     )

@@ -9,11 +9,12 @@ from datetime import UTC, datetime
 import pytest
 from fastapi.testclient import TestClient
 
+from medic.api import ApiContext, create_app
 from medic.credentials import hash_password
 from medic.domain import InvalidInputError, Plan
 from medic.domain.access import Role
 from medic.store import Store
-from tests.web.conftest import TOKEN, sign_in
+from tests.web.conftest import CREDENTIALS, TOKEN, FixedClock, sign_in
 from tests.web.seed import StoreDecide
 
 PAGE = "/ui/incidents/inc-web-1"
@@ -145,3 +146,20 @@ def test_sign_out_needs_the_csrf_token_and_ends_the_session(
     out = client.post("/ui/logout", data={"csrf": _csrf(client)})
     assert out.status_code == 303
     assert client.get("/ui").status_code == 303
+
+
+def test_the_session_cookie_is_secure_when_medic_is_served_over_https(
+    store: Store, decide: StoreDecide, plan: Plan
+) -> None:
+    ctx = ApiContext(
+        store,
+        CREDENTIALS,
+        FixedClock(),
+        "https://medic.test",
+        web_decide=decide,
+        secure_cookie=True,
+    )
+    with TestClient(create_app(ctx), base_url="https://medic.test", follow_redirects=False) as c:
+        response = c.post("/ui/login", data={"token": TOKEN, "next": "/ui"})
+        assert response.status_code == 303
+        assert "secure" in response.headers["set-cookie"].lower()

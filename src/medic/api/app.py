@@ -31,6 +31,7 @@ class ApiContext:
     routers: tuple[APIRouter, ...] = ()  # optional channels (e.g. Slack), wired by bootstrap
     web_decide: Decide | None = None  # the web UI's decision function (tests replace it)
     proxy: TrustedProxy | None = None  # a reverse proxy that names its signed-in users
+    secure_cookie: bool = False  # the UI is served over HTTPS
 
 
 def context(request: Request) -> ApiContext:
@@ -53,7 +54,12 @@ def create_app(ctx: ApiContext) -> FastAPI:
     app.include_router(webhooks.router)
     app.include_router(incidents.router)
     app.include_router(control.router)
-    web = WebContext(store=ctx.store, credentials=ctx.credentials, proxy=ctx.proxy)
+    web = WebContext(
+        store=ctx.store,
+        credentials=ctx.credentials,
+        proxy=ctx.proxy,
+        secure_cookie=ctx.secure_cookie,
+    )
     if ctx.web_decide is not None:
         web = replace(web, decide=ctx.web_decide)
     app.include_router(web_router(web))

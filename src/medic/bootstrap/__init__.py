@@ -86,6 +86,7 @@ class Medic:
                 base_url=self.settings.effective_api_url,
                 routers=self.routers,
                 proxy=_proxy(self.settings),
+                secure_cookie=self.settings.auth.secure_cookie,
             )
         )
 
