@@ -127,7 +127,13 @@ class MedicServer:
         return data
 
     def user_headers(self) -> dict[str, str]:
-        token = next(iter(self.credentials()["users"].values()))
+        """A user's token: the first configured (MEDIC_USERS), else the generated one."""
+        configured = self.env.get("MEDIC_USERS")
+        if configured:
+            first = next(iter(json.loads(configured).values()))
+            token = first if isinstance(first, str) else first["token"]
+        else:
+            token = next(iter(self.credentials()["users"].values()))
         return {"Authorization": f"Bearer {token}"}
 
     def webhook_headers(self, source: str = "alertmanager") -> dict[str, str]:
