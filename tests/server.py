@@ -70,7 +70,11 @@ class MedicServer:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        wait_until("medic serve to answer /healthz", self._healthy, timeout=60)
+        try:
+            wait_until("medic serve to answer /healthz", self._healthy, timeout=120)
+        except AssertionError:
+            self.stop()  # a server that never answered is not left running
+            raise
         return self
 
     def _healthy(self) -> bool:
@@ -123,7 +127,13 @@ class MedicServer:
         return data
 
     def user_headers(self) -> dict[str, str]:
-        token = next(iter(self.credentials()["users"].values()))
+        """A user's token: the first configured (MEDIC_USERS), else the generated one."""
+        configured = self.env.get("MEDIC_USERS")
+        if configured:
+            first = next(iter(json.loads(configured).values()))
+            token = first if isinstance(first, str) else first["token"]
+        else:
+            token = next(iter(self.credentials()["users"].values()))
         return {"Authorization": f"Bearer {token}"}
 
     def webhook_headers(self, source: str = "alertmanager") -> dict[str, str]:
@@ -133,7 +143,7 @@ class MedicServer:
         }
 
     def get(self, path: str) -> Any:
-        response = httpx.get(f"{self.url}{path}", timeout=10)
+        response = httpx.get(f"{self.url}{path}", headers=self.user_headers(), timeout=10)
         response.raise_for_status()
         return response.json()
 

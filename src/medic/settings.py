@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -19,9 +19,11 @@ from pydantic_settings import (
 )
 
 from medic.domain import ActionKind
+from medic.domain.access import Role
 
 __all__ = [
     "ApprovalSettings",
+    "AuthSettings",
     "DatadogSettings",
     "GitHubSettings",
     "GitSettings",
@@ -32,6 +34,7 @@ __all__ = [
     "SandboxSettings",
     "Settings",
     "SlackSettings",
+    "UserSettings",
     "load_settings",
 ]
 
@@ -168,6 +171,45 @@ class LlmSettings(BaseModel):
     timeout_seconds: float = Field(30.0, gt=0)
 
 
+class UserSettings(BaseModel):
+    """A user of the API, the CLI and the UI (`users: {alice: {token: ..., role: ...}}`;
+    a bare token, `users: {alice: TOKEN}`, is a user with the default role)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    token: str = Field(min_length=1, description="bearer token (API; the UI's token sign-in)")
+    role: Role | None = Field(
+        None, description="viewer, approver or admin; default: auth.default_role"
+    )
+    cli_token: str | None = Field(
+        None, min_length=1, description="a second token; what is done with it is recorded as `cli`"
+    )
+
+
+class AuthSettings(BaseModel):
+    """Who may do what (docs: README, 'Users, roles and sign-in')."""
+
+    default_role: Role = Field(
+        Role.APPROVER, description="the role of a user configured without one"
+    )
+    secure_cookie: bool = Field(
+        False, description="mark the UI's session cookie Secure (when served over HTTPS)"
+    )
+    proxy_header: str = Field(
+        "X-Forwarded-User", description="the header a trusted proxy names its user in"
+    )
+    trusted_proxies: list[IPvAnyNetwork] = Field(
+        default_factory=list,
+        description="addresses or CIDRs of the reverse proxies whose header is believed",
+    )
+    proxy_roles: dict[str, Role] = Field(
+        default_factory=dict, description="proxy user name -> role"
+    )
+    proxy_default_role: Role | None = Field(
+        Role.VIEWER, description="the role of a proxy user not in proxy_roles; null: refused"
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="MEDIC_",
@@ -195,9 +237,10 @@ class Settings(BaseSettings):
         default_factory=dict,
         description="webhook source -> HMAC signing secret (grafana, generic)",
     )
-    users: dict[str, str] = Field(
-        default_factory=dict, description="user name -> bearer token (approvers)"
+    users: dict[str, str | UserSettings] = Field(
+        default_factory=dict, description="user name -> bearer token, or {token, role, cli_token}"
     )
+    auth: AuthSettings = AuthSettings()
     token: str | None = Field(None, description="the CLI's bearer token for the API")
     policy_file: Path | None = Field(
         None, description="policy YAML (docs/policy.md); default: approval.* everywhere"
@@ -230,6 +273,20 @@ class Settings(BaseSettings):
     @property
     def effective_api_url(self) -> str:
         return (self.api_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def user_tokens(self) -> dict[str, str]:
+        return {n: u if isinstance(u, str) else u.token for n, u in self.users.items()}
+
+    @property
+    def user_roles(self) -> dict[str, Role]:
+        return {n: u.role for n, u in self.users.items() if not isinstance(u, str) and u.role}
+
+    @property
+    def user_cli_tokens(self) -> dict[str, str]:
+        return {
+            n: u.cli_token for n, u in self.users.items() if not isinstance(u, str) and u.cli_token
+        }
 
     @property
     def credentials_path(self) -> Path:

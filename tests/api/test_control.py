@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from medic.api import ApiContext, create_app
 from medic.api.control import router
 from medic.credentials import Credentials
+from medic.domain.access import Role
 from medic.store import Store
 from tests.action.fakes import T0, FakeClock
 
@@ -22,7 +23,9 @@ def client(sqlite_url: str) -> Iterator[TestClient]:
         store.migrate()
         ctx = ApiContext(
             store=store,
-            credentials=Credentials(webhook_tokens={}, users={"alice": "alice-token"}),
+            credentials=Credentials(
+                webhook_tokens={}, users={"alice": "alice-token"}, roles={"alice": Role.ADMIN}
+            ),
             clock=FakeClock(),
             base_url="http://testserver",
             routers=(router,),

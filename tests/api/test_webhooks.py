@@ -183,7 +183,11 @@ def test_approval_is_bound_to_the_plan_hash_and_decided_once(server: MedicServer
 
 
 def test_unknown_incident_and_unauthenticated_approval(server: MedicServer) -> None:
-    missing = httpx.get(f"{server.url}/incidents/inc-nope", timeout=10)
+    anonymous_read = httpx.get(f"{server.url}/incidents/inc-nope", timeout=10)
+    assert anonymous_read.status_code == 401  # reads need a user's token too
+    missing = httpx.get(
+        f"{server.url}/incidents/inc-nope", headers=server.user_headers(), timeout=10
+    )
     assert missing.status_code == 404
     assert "inc-nope" in missing.json()["detail"]
     anonymous = httpx.post(

@@ -19,6 +19,7 @@ from medic.api import ApiContext, create_app
 from medic.api.control import router
 from medic.cli.control import register
 from medic.credentials import Credentials
+from medic.domain.access import Role
 from medic.domain.audit import AuditDraft, AuditKind
 from medic.store import Store
 from tests.action.fakes import T0, FakeClock
@@ -96,7 +97,11 @@ def server(env: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
     store = Store(env)
     ctx = ApiContext(
         store=store,
-        credentials=Credentials(webhook_tokens={}, users={"alice": "alice-token"}),
+        credentials=Credentials(
+            webhook_tokens={},
+            users={"alice": "alice-token", "bob": "bob-token"},
+            roles={"alice": Role.ADMIN},  # bob has the default role: approver
+        ),
         clock=FakeClock(),
         base_url="http://127.0.0.1",
         routers=(router,),
@@ -137,4 +142,15 @@ def test_pause_with_a_wrong_token_is_refused(
     result = runner.invoke(app, ["pause"])
     assert result.exit_code == 1
     assert "invalid bearer token (HTTP 401)" in result.output
+    assert not server.control.pause_state().paused
+
+
+def test_pause_by_a_user_who_is_not_an_admin_names_the_role_needed(
+    server: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MEDIC_TOKEN", "bob-token")
+    result = runner.invoke(app, ["pause"])
+    assert result.exit_code == 1
+    assert "user 'bob' has the role approver; this needs admin (HTTP 403)" in result.output
+    assert "ask an admin" in result.output
     assert not server.control.pause_state().paused

@@ -10,7 +10,7 @@ from fastapi_offline import FastAPIOffline
 
 import medic
 from medic.api.errors import install_error_handlers
-from medic.credentials import Credentials
+from medic.credentials import Credentials, TrustedProxy
 from medic.ports import Clock
 from medic.store import Store
 from medic.web import WebContext, web_router
@@ -30,6 +30,8 @@ class ApiContext:
     max_webhook_bytes: int = MAX_WEBHOOK_BYTES
     routers: tuple[APIRouter, ...] = ()  # optional channels (e.g. Slack), wired by bootstrap
     web_decide: Decide | None = None  # the web UI's decision function (tests replace it)
+    proxy: TrustedProxy | None = None  # a reverse proxy that names its signed-in users
+    secure_cookie: bool = False  # the UI is served over HTTPS
 
 
 def context(request: Request) -> ApiContext:
@@ -52,7 +54,12 @@ def create_app(ctx: ApiContext) -> FastAPI:
     app.include_router(webhooks.router)
     app.include_router(incidents.router)
     app.include_router(control.router)
-    web = WebContext(store=ctx.store, credentials=ctx.credentials)
+    web = WebContext(
+        store=ctx.store,
+        credentials=ctx.credentials,
+        proxy=ctx.proxy,
+        secure_cookie=ctx.secure_cookie,
+    )
     if ctx.web_decide is not None:
         web = replace(web, decide=ctx.web_decide)
     app.include_router(web_router(web))

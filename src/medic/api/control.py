@@ -1,18 +1,21 @@
 """The kill switch and the audit log over HTTP: `/control`, `/control/pause|resume`, `/audit`.
 
-Authenticated users only (a user's bearer token). Pausing is stored in the database,
-so it stops every `medic serve` process sharing it; each flip is an audit entry.
+Any user may read them (a viewer's token); only an admin pauses and resumes. Pausing
+is stored in the database, so it stops every `medic serve` process sharing it; each
+flip is an audit entry.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from medic.api.app import context
-from medic.api.auth import require_user
+from medic.api.auth import admin, viewer
+from medic.domain.access import Principal
 from medic.domain.audit import AuditEntry
 from medic.store.control import PauseState
 
@@ -66,40 +69,42 @@ def _entry(entry: AuditEntry) -> AuditEntryOut:
     )
 
 
-@router.get("/control", response_model=ControlOut, responses={401: {}})
-def show_control(request: Request) -> ControlOut:
-    """Whether medic is paused (the global kill switch), by whom and why."""
-    ctx = context(request)
-    require_user(request, ctx.credentials)
-    return _out(ctx.store.control.pause_state())
+_AUTH: dict[int | str, dict[str, object]] = {401: {}, 403: {}}
+Viewer = Annotated[Principal, Depends(viewer)]
+Admin = Annotated[Principal, Depends(admin)]
 
 
-def _flip(request: Request, paused: bool, body: PauseRequest | None) -> ControlOut:
+@router.get("/control", response_model=ControlOut, responses=_AUTH)
+def show_control(request: Request, user: Viewer) -> ControlOut:
+    """Whether medic is paused (the global kill switch), by whom and why (any user)."""
+    return _out(context(request).store.control.pause_state())
+
+
+def _flip(request: Request, user: Principal, paused: bool, body: PauseRequest | None) -> ControlOut:
     ctx = context(request)
-    user = require_user(request, ctx.credentials)
     reason = body.reason if body is not None else ""
-    return _out(ctx.store.control.set_paused(paused, user, reason, ctx.clock.now()))
+    return _out(ctx.store.control.set_paused(paused, user.name, reason, ctx.clock.now()))
 
 
-@router.post("/control/pause", response_model=ControlOut, responses={401: {}})
-def pause(request: Request, body: PauseRequest | None = None) -> ControlOut:
-    """Stop every action everywhere until resumed; plans escalate with the reason."""
-    return _flip(request, True, body)
+@router.post("/control/pause", response_model=ControlOut, responses=_AUTH)
+def pause(request: Request, user: Admin, body: PauseRequest | None = None) -> ControlOut:
+    """Stop every action everywhere until resumed; plans escalate with the reason (admin)."""
+    return _flip(request, user, True, body)
 
 
-@router.post("/control/resume", response_model=ControlOut, responses={401: {}})
-def resume(request: Request, body: PauseRequest | None = None) -> ControlOut:
-    """Allow actions again (within the policy)."""
-    return _flip(request, False, body)
+@router.post("/control/resume", response_model=ControlOut, responses=_AUTH)
+def resume(request: Request, user: Admin, body: PauseRequest | None = None) -> ControlOut:
+    """Allow actions again, within the policy (admin)."""
+    return _flip(request, user, False, body)
 
 
-@router.get("/audit", response_model=list[AuditEntryOut], responses={401: {}})
+@router.get("/audit", response_model=list[AuditEntryOut], responses=_AUTH)
 def audit(
     request: Request,
+    user: Viewer,
     limit: int = Query(100, ge=1, le=1000),
-    incident_id: str | None = None,
+    incident_id: str | None = Query(None, max_length=64),
 ) -> list[AuditEntryOut]:
-    """The newest audit entries first (of one incident, with `incident_id`)."""
+    """The newest audit entries first (of one incident, with `incident_id`; any user)."""
     ctx = context(request)
-    require_user(request, ctx.credentials)
     return [_entry(e) for e in ctx.store.audit.recent(limit, incident_id)]

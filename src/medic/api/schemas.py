@@ -15,6 +15,8 @@ __all__ = [
     "IngestedSignal",
     "RejectedAlert",
     "RejectedOut",
+    "SignalPage",
+    "TimelinePage",
 ]
 
 
@@ -51,8 +53,14 @@ class IncidentSummary(BaseModel):
 
 
 class IncidentDetail(IncidentSummary):
-    timeline: list[dict[str, object]]
-    signals: list[dict[str, object]]
+    timeline: list[dict[str, object]] = Field(
+        description="the loop's steps and the first signals joining (all: timeline_url)"
+    )
+    timeline_count: int = Field(description="entries in the whole timeline")
+    timeline_url: str
+    signals: list[dict[str, object]] = Field(description="the first signals (all: signals_url)")
+    signal_count: int = Field(description="signals attached to the incident")
+    signals_url: str
     diagnosis: dict[str, object] | None
     plan: dict[str, object] | None
     plan_hash: str | None
@@ -83,3 +91,19 @@ class DecisionResponse(BaseModel):
     actor: str
     channel: str
     at: datetime
+
+
+class SignalPage(BaseModel):
+    incident_id: str
+    offset: int
+    limit: int
+    total: int = Field(description="signals attached to the incident")
+    signals: list[dict[str, object]]
+
+
+class TimelinePage(BaseModel):
+    incident_id: str
+    offset: int
+    limit: int
+    total: int = Field(description="entries in the incident's timeline")
+    timeline: list[dict[str, object]]

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import NoReturn
 
-from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from medic.api.app import ApiContext, context
@@ -100,8 +100,8 @@ async def generic(request: Request) -> Response:
 
 
 @router.get("/webhooks/rejected", response_model=list[RejectedOut])
-def rejected(request: Request, limit: int = 50) -> list[RejectedOut]:
-    """Webhook requests (or alerts in them) refused as malformed, newest first."""
+def rejected(request: Request, limit: int = Query(50, ge=1, le=1000)) -> list[RejectedOut]:
+    """Webhook requests (or alerts in them) refused as malformed, newest first (any user)."""
     ctx = context(request)
     require_user(request, ctx.credentials)
     return [

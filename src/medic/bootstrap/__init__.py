@@ -22,10 +22,11 @@ from medic.adapters.datadog import DatadogMetrics
 from medic.adapters.loki import LokiLogs
 from medic.adapters.slack import SlackChatOps
 from medic.api import ApiContext, create_app
+from medic.api.auth import approvers_only
 from medic.api.slack import slack_router
 from medic.bootstrap.llm import refiner as _refiner
 from medic.bootstrap.watched import Watched, datadog_metrics, loki_logs, watched
-from medic.credentials import Credentials, load_or_create
+from medic.credentials import Credentials, TrustedProxy, load_or_create
 from medic.domain import MedicError, PermanentError
 from medic.integrations import Integration
 from medic.log import get_logger
@@ -34,6 +35,7 @@ from medic.sandbox import Sandbox
 from medic.settings import Settings
 from medic.signals.grouping import GroupingRules
 from medic.store import Store
+from medic.web.routes import Decide
 from medic.workflows import runtime
 from medic.workflows.approvals import decide, redeliver_decisions
 from medic.workflows.context import Deps, install, uninstall
@@ -83,6 +85,8 @@ class Medic:
                 clock=self.deps.clock,
                 base_url=self.settings.effective_api_url,
                 routers=self.routers,
+                proxy=_proxy(self.settings),
+                secure_cookie=self.settings.auth.secure_cookie,
             )
         )
 
@@ -113,10 +117,13 @@ def build(settings: Settings) -> Medic:
     credentials = load_or_create(
         settings.credentials_path,
         settings.webhook_tokens,
-        settings.users,
+        settings.user_tokens,
         signing_secrets=settings.webhook_secrets,
+        roles=settings.user_roles,
+        cli_tokens=settings.user_cli_tokens,
+        default_role=settings.auth.default_role,
     )
-    chatops, routers = _slack(settings, world)
+    chatops, routers = _slack(settings, world, approvers_only(decide, credentials, store.users))
     deps = replace(
         deps,
         chatops=chatops,
@@ -125,6 +132,18 @@ def build(settings: Settings) -> Medic:
     )
     install(deps)
     return Medic(settings, store, deps, credentials, world.sandbox, world, routers)
+
+
+def _proxy(settings: Settings) -> TrustedProxy | None:
+    auth = settings.auth
+    if not auth.trusted_proxies:
+        return None
+    return TrustedProxy(
+        auth.proxy_header,
+        tuple(auth.trusted_proxies),
+        dict(auth.proxy_roles),
+        auth.proxy_default_role,
+    )
 
 
 def _grouping(settings: Settings) -> GroupingRules:
@@ -148,7 +167,9 @@ def _policy(settings: Settings) -> Policy:
     return Policy.from_document(document, autonomy, auto_actions)
 
 
-def _slack(settings: Settings, world: Watched) -> tuple[ChatOps | None, tuple[APIRouter, ...]]:
+def _slack(
+    settings: Settings, world: Watched, decide: Decide
+) -> tuple[ChatOps | None, tuple[APIRouter, ...]]:
     slack = settings.slack
     if not (slack.bot_token and slack.signing_secret and slack.channel):
         return None, ()
@@ -179,6 +200,8 @@ def serve(settings: Settings) -> None:
                 port=settings.port,
                 log_config=None,
                 access_log=False,
+                # A trusted proxy is known by its own address: not one it forwards.
+                proxy_headers=not settings.auth.trusted_proxies,
             )
         )
         log.info("medic.serving", url=settings.effective_api_url)

@@ -13,12 +13,12 @@ from rich.console import Console
 
 import medic
 from medic.cli.bench import bench_app
-from medic.cli.client import ApiClient
+from medic.cli.client import ApiClient, client_token
 from medic.cli.control import register as register_control
 from medic.cli.doctor import register as register_doctor
 from medic.cli.render import incident_panel, incidents_table
 from medic.cli.sandbox import sandbox_app
-from medic.credentials import load_or_create
+from medic.cli.users import users_app
 from medic.domain import MedicError
 from medic.log import configure_logging
 from medic.settings import Settings, load_settings
@@ -35,6 +35,7 @@ incidents_app = typer.Typer(help="List and show incidents.", no_args_is_help=Tru
 app.add_typer(incidents_app, name="incidents")
 app.add_typer(bench_app, name="bench")
 app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(users_app, name="users")
 register_doctor(app)
 register_control(app)
 
@@ -66,14 +67,7 @@ def _settings(**overrides: object) -> Settings:
 
 
 def _client(settings: Settings) -> ApiClient:
-    token = settings.token
-    if token is None:
-        credentials = load_or_create(
-            settings.credentials_path, settings.webhook_tokens, settings.users
-        )
-        user = credentials.any_user_token()
-        token = user[1] if user else None
-    return ApiClient(settings.effective_api_url, token)
+    return ApiClient(settings.effective_api_url, client_token(settings))
 
 
 def _fail(exc: MedicError) -> typer.Exit:

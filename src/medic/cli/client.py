@@ -1,4 +1,10 @@
-"""A small HTTP client of medic's own API, used by the CLI and the demo."""
+"""A small HTTP client of medic's own API, used by the CLI and the demo.
+
+It authenticates with `client_token(settings)`: `MEDIC_TOKEN` (`token`) if set, else
+the first admin's CLI token from the settings' `users` or the server's
+`credentials.json` (what is done with a CLI token is recorded as the `cli` channel).
+A refused token is a clear error: 401 names the token, 403 the role that was needed.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +12,34 @@ from typing import Any, Literal
 
 import httpx
 
+from medic.credentials import Credentials, load_or_create
 from medic.domain import MedicError
+from medic.settings import Settings
 
-__all__ = ["ApiClient", "ApiError"]
+__all__ = ["ApiClient", "ApiError", "client_token"]
+
+_HINTS = {
+    401: "the API refused the CLI's token: set MEDIC_TOKEN (or `token` in medic.yaml) "
+    "to a medic user's token",
+    403: "the token's user may not do this; ask an admin for a user with that role",
+}
+
+
+def client_token(settings: Settings) -> str | None:
+    """The token the CLI sends; reading it never creates a data directory."""
+    if settings.token:
+        return settings.token
+    if settings.users:
+        return Credentials(
+            webhook_tokens={},
+            users=settings.user_tokens,
+            roles=settings.user_roles,
+            cli_tokens=settings.user_cli_tokens,
+            default_role=settings.auth.default_role,
+        ).cli_token()
+    if not settings.credentials_path.is_file():
+        return None
+    return load_or_create(settings.credentials_path, settings.webhook_tokens, {}).cli_token()
 
 
 class ApiError(MedicError):
@@ -18,9 +49,9 @@ class ApiError(MedicError):
 
 
 class ApiClient:
-    def __init__(self, base_url: str, token: str | None, channel: str = "cli") -> None:
+    def __init__(self, base_url: str, token: str | None) -> None:
         self.base_url = base_url.rstrip("/")
-        headers = {"X-Medic-Channel": channel}
+        headers: dict[str, str] = {}
         if token:
             headers["Authorization"] = f"Bearer {token}"
         self._http = httpx.Client(base_url=self.base_url, headers=headers, timeout=10.0)
@@ -40,7 +71,9 @@ class ApiClient:
                 detail = response.json().get("detail", response.text)
             except ValueError:
                 detail = response.text
-            raise ApiError(f"{detail} (HTTP {response.status_code})", response.status_code)
+            hint = _HINTS.get(response.status_code)
+            message = f"{detail} (HTTP {response.status_code})"
+            raise ApiError(f"{message}; {hint}" if hint else message, response.status_code)
         return response.json()
 
     def health(self) -> dict[str, Any]:

@@ -19,8 +19,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from medic.action.audit import export_line, verify_chain
+from medic.cli.client import client_token
 from medic.cli.control_client import ControlClient
-from medic.credentials import load_or_create
 from medic.domain import MedicError
 from medic.settings import Settings, load_settings
 from medic.store import Store
@@ -48,14 +48,7 @@ def _settings() -> Settings:
 
 
 def _client(settings: Settings) -> ControlClient:
-    token = settings.token
-    if token is None:
-        credentials = load_or_create(
-            settings.credentials_path, settings.webhook_tokens, settings.users
-        )
-        user = credentials.any_user_token()
-        token = user[1] if user else None
-    return ControlClient(settings.effective_api_url, token)
+    return ControlClient(settings.effective_api_url, client_token(settings))
 
 
 def _fail(exc: MedicError, code: int = 1) -> typer.Exit:

@@ -55,8 +55,7 @@ def run_demo(scenario: str | None, auto_approve: bool, as_json: bool) -> int:
         medic = build(settings)
         server = _start_server(medic, port)
         try:
-            token = medic.credentials.any_user_token()
-            client = ApiClient(settings.effective_api_url, token[1] if token else None)
+            client = ApiClient(settings.effective_api_url, medic.credentials.cli_token())
             out.print(
                 f"medic demo: scenario [bold]{medic.deps.namespace}/"
                 f"{settings.sandbox.scenario}[/], API at {settings.effective_api_url}"

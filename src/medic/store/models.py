@@ -238,3 +238,16 @@ class ControlRow(Base):
     reason: Mapped[str] = mapped_column(Text)
     actor: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime]
+
+
+class UserRow(Base):
+    """People who sign in with a password (`medic users add`); the Argon2 hash only."""
+
+    __tablename__ = "medic_users"
+
+    seq: Mapped[int] = mapped_column(SeqInteger, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]

@@ -56,7 +56,9 @@ from medic.store.models import (
     TimelineRow,
     VerificationRow,
 )
+from medic.store.paging import IncidentPages
 from medic.store.records import RejectedWebhook
+from medic.store.users import Users
 
 __all__ = ["Store"]
 
@@ -85,6 +87,8 @@ class Store:
             self._engine = make_engine(self._url)
         self.audit = AuditLog(self._read, self._write)  # append-only, hash-chained
         self.control = Control(self._read, self._write)  # the kill switch
+        self.users = Users(self._read, self._write)  # people who sign in with a password
+        self.pages = IncidentPages(self._read)  # bounded reads of big incidents
 
     @property
     def url(self) -> str:

@@ -1,4 +1,4 @@
-"""The small pages: sign-in, the incident list, a post-mortem as escaped text."""
+"""The small pages: the incident list, a post-mortem as escaped text."""
 
 from __future__ import annotations
 
@@ -7,24 +7,9 @@ from collections.abc import Sequence
 from medic.domain import Incident, Postmortem
 from medic.web.html import Markup, badge, esc, table, when
 
-__all__ = ["render_list", "render_login", "render_postmortem"]
+__all__ = ["render_list", "render_postmortem"]
 
 _COLUMNS = ("incident", "state", "severity", "service / namespace", "opened", "updated")
-
-
-def render_login(next_path: str, error: str = "") -> Markup:
-    problem = f'<div class="flash bad">{esc(error)}</div>' if error else ""
-    return Markup(
-        '<section class="card login"><h1>Sign in to medic</h1>'
-        "<p class=muted>Use your medic API token (the same one the CLI uses; "
-        "see <code>users</code> in the settings or <code>credentials.json</code>).</p>"
-        f'{problem}<form method="post" action="/ui/login">'
-        f'<input type="hidden" name="next" value="{esc(next_path)}">'
-        '<label for="token">Token</label>'
-        '<input id="token" type="password" name="token" autocomplete="current-password" '
-        "required autofocus>"
-        '<button class="approve" type="submit">Sign in</button></form></section>'
-    )
 
 
 def render_list(incidents: Sequence[Incident]) -> Markup:

@@ -1,7 +1,8 @@
 """The UI's routes under /ui: sign-in, the incident list and page, approve and reject.
 
-Every page but the sign-in form needs a session; a request without one is sent to the
-sign-in form (a POST decides nothing). Every form that changes something carries the
+Every page but the sign-in form needs a session (any role may read); a request without
+one is sent to the sign-in form (a POST decides nothing). Deciding needs the approver
+role: a viewer's decision is refused with a 403. Every form that changes something carries the
 session's CSRF token. A decision the gate refuses (stale plan hash, already decided) is
 shown on the incident page with a 4xx status, never as a server error.
 """
@@ -17,7 +18,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from medic.credentials import Credentials
+from medic.credentials import Credentials, TrustedProxy
 from medic.domain import (
     Approval,
     ApprovalDecision,
@@ -26,12 +27,14 @@ from medic.domain import (
     MedicError,
     NotFoundError,
 )
+from medic.domain.access import Role
 from medic.domain.audit import FIRST_APPROVAL
 from medic.store import Store
 from medic.web import session as sessions
 from medic.web.html import Markup, esc, page
 from medic.web.incident_page import IncidentView, render_incident
-from medic.web.pages import render_list, render_login, render_postmortem
+from medic.web.pages import render_list, render_postmortem
+from medic.web.signin import Desk, render_signin
 
 __all__ = ["Decide", "WebContext", "web_router"]
 
@@ -79,6 +82,7 @@ class WebContext:
     secure_cookie: bool = False  # set when medic is served over HTTPS
     # Sessions expire in human time, not in the (possibly accelerated) watched system's.
     wall_clock: Callable[[], float] = time.time
+    proxy: TrustedProxy | None = None  # a reverse proxy that names its signed-in users
 
 
 def web_router(ctx: WebContext) -> APIRouter:
@@ -100,23 +104,29 @@ class _Ui:
     def __init__(self, ctx: WebContext) -> None:
         self.ctx = ctx
         self.key = sessions.session_key(ctx.credentials)
+        self.desk = Desk(ctx.credentials, ctx.store.users)
 
     def current(self, request: Request) -> sessions.Session | None:
         cookie = request.cookies.get(sessions.COOKIE)
-        return sessions.open_session(cookie, self.key, self.ctx.wall_clock(), self.ctx.credentials)
+        found = sessions.open_session(cookie, self.key, self.ctx.wall_clock(), self.desk.resolve)
+        if found is None and self.ctx.proxy is not None:
+            return self.desk.proxied(request, self.ctx.proxy, self.key, self.ctx.wall_clock())
+        return found
 
     def login_form(self, next: str = "/ui") -> Response:
-        return _html(page("Sign in", render_login(_safe_next(next))))
+        return _html(page("Sign in", render_signin(_safe_next(next))))
 
     async def login(self, request: Request) -> Response:
         ctx = self.ctx
         form = await _form(request)
-        user = ctx.credentials.user_for(form.get("token", ""))
+        signed = await run_in_threadpool(self.desk.sign_in, form)
         target = _safe_next(form.get("next", "/ui"))
-        if user is None:
-            body = render_login(target, "That token belongs to no medic user.")
-            return _html(page("Sign in", body), 401)
-        new = sessions.new_session(user, ctx.wall_clock(), ctx.session_seconds)
+        if signed is None:
+            problem = "Wrong name or password, or a token that belongs to no medic user."
+            return _html(page("Sign in", render_signin(target, problem)), 401)
+        new = sessions.new_session(
+            signed.user, ctx.wall_clock(), ctx.session_seconds, signed.via, signed.fingerprint
+        )
         response = _redirect(target)
         response.set_cookie(
             sessions.COOKIE,
@@ -184,6 +194,8 @@ class _Ui:
         form = await _form(request)
         if not s.csrf_ok(form.get("csrf", "")):
             return _forbidden(s)
+        if not s.allows(Role.APPROVER):
+            return _forbidden(s, f"{s.user} is a {s.role.value}: deciding needs an approver.")
         reason = form.get("reason", "").strip()
         plan_hash = form.get("plan_hash", "")
         try:
@@ -219,7 +231,8 @@ def _incident_page(
         executions=store.executions(incident_id),
         verification=store.verification(incident_id),
         postmortem=store.postmortem(incident_id),
-        timeline=store.timeline(incident_id),
+        # Bounded whatever a storm attached: the loop's steps and the first signals.
+        timeline=store.pages.timeline_digest(incident_id, 50, 500),
     )
     return _html(page(found.title, render_incident(view, s.csrf, flash), s.user, s.csrf), status)
 
@@ -243,8 +256,11 @@ def _to_login(request: Request) -> Response:
     return _redirect(f"/ui/login?next={quote(_safe_next(here))}")
 
 
-def _forbidden(s: sessions.Session) -> Response:
-    body = _problem("The form was stale or forged (CSRF check failed); reload the page and retry.")
+_STALE = "The form was stale or forged (CSRF check failed); reload the page and retry."
+
+
+def _forbidden(s: sessions.Session, why: str = _STALE) -> Response:
+    body = _problem(why)
     return _html(page("Refused", body, s.user, s.csrf), 403)
 
 
