@@ -67,8 +67,14 @@ def reread(
             fresh = metrics.query(namespace, service, name, begin, end, step)
         except MedicError:
             fresh = old
-        out.append(fresh if len(fresh.points) >= len(old.points) else old)
+        out.append(fresh if _reaches_further(fresh, old) else old)
     return tuple(out)
+
+
+def _reaches_further(fresh: Series, old: Series) -> bool:
+    if not fresh.points:
+        return False
+    return not old.points or fresh.points[-1].t >= old.points[-1].t
 
 
 def chart_name(series: Series) -> str:

@@ -85,14 +85,18 @@ def utc(at: datetime) -> str:
 def _header(record: PostmortemRecord) -> str:
     i = record.incident
     where = sections.where(i)
-    return "\n".join(
+    published = [
+        f"{text(name)}: {sections.link(url)}" for name, url in sorted(record.published.items())
+    ]
+    also = [f"Published to {', '.join(published)}."] if published else []
+    return "\n\n".join(
         [
             f"# Post-mortem: {text(i.title, 160)}",
-            "",
             f"**{i.severity.value.capitalize()}** incident {text(i.id)} on {where} · "
             f"state **{i.state.value}** · opened {utc(i.opened_at)} UTC · "
             f"last update {utc(ended_at(record))} UTC"
             + (" (simulated clock)" if record.time_scale != 1 else ""),
+            *also,
         ]
     )
 

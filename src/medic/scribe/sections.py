@@ -30,6 +30,7 @@ __all__ = [
     "appendix",
     "cause",
     "follow_ups",
+    "link",
     "pull_request",
     "root_cause",
     "timeline",
@@ -145,12 +146,19 @@ def pull_request(execution: Execution) -> str:
         return f"{execution.status.value}: {text(execution.detail)}"
     url, branch = found.group(1), found.group(2)
     if url.startswith(("https://", "http://")):
-        # The URL is the code host's answer: shown as a link, with its text escaped.
-        return f"[{text(url)}](<{url.replace('>', '%3E').replace(' ', '%20')}>)"
+        return link(url)
     return (
         f"branch {code(branch)} in a local repository, not a pull request yet "
         "(no code host is configured): a human pushes it and opens the pull request"
     )
+
+
+def link(url: str) -> str:
+    """A link to `url` (a code host's or a wiki's answer) if it is http(s), else text."""
+    if not url.startswith(("https://", "http://")):
+        return text(url)
+    target = url.replace("<", "%3C").replace(">", "%3E").replace(" ", "%20")
+    return f"[{text(url)}](<{target}>)"
 
 
 def follow_ups(record: PostmortemRecord) -> str:

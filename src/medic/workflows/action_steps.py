@@ -136,10 +136,10 @@ def _revert_context(incident_id: str) -> RevertContext:
 
 
 @step
-def finish(incident_id: str, state: IncidentState, reason: str) -> None:
+def finish(incident_id: str, state: IncidentState, reason: str, key: str = "closed") -> None:
     d = deps()
     d.store.set_state(incident_id, state, d.clock.now())
-    note(incident_id, "incident", f"{state.value}: {reason}", "closed")
+    note(incident_id, "incident", f"{state.value}: {reason}", key)
 
 
 @step

@@ -29,7 +29,7 @@ CLOSED_REASON = "every alert resolved after the escalation"
 def aftermath_workflow(incident_id: str, close: bool) -> str:
     """Close the escalated incident (when `close`), then rewrite its post-mortem."""
     if close:
-        action_steps.finish(incident_id, IncidentState.CLOSED, CLOSED_REASON)
+        action_steps.finish(incident_id, IncidentState.CLOSED, CLOSED_REASON, "closed-after")
     return action_steps.document(incident_id)
 
 
