@@ -51,6 +51,7 @@ def test_sections_in_reading_order() -> None:
         "Appendix",
         "Other evidence",
         "Other hypotheses",
+        "Plan rationale",
         "Verification",
     ]
 

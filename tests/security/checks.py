@@ -64,6 +64,7 @@ _HEADINGS = (
     "## Appendix",
     "### Other evidence",
     "### Other hypotheses",
+    "### Plan rationale",
     "### Verification",
 )
 _QUOTE_CHARS = 24

@@ -104,9 +104,11 @@ def _header(record: PostmortemRecord) -> str:
 def _summary(record: PostmortemRecord) -> str:
     i, diagnosis = record.incident, record.diagnosis
     wall = duration(wall_seconds(record, started_at(record), ended_at(record)))
+    # A title that names the service already says where.
+    where = "" if i.service and i.service in i.title else f" on {sections.where(i)}"
     lines = [
-        f"**What happened:** {text(i.title, 160)} on {sections.where(i)}, for {wall} "
-        f"(wall time); the incident is {_ENDINGS.get(i.state, i.state.value)}."
+        f"**What happened:** {text(i.title, 160)}{where}, for {wall} (wall time); "
+        f"the incident is {_ENDINGS.get(i.state, i.state.value)}."
     ]
     top = diagnosis.top if diagnosis else None
     if diagnosis is None or top is None:

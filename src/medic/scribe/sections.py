@@ -112,7 +112,8 @@ def actions(record: PostmortemRecord) -> str:
     plan = record.plan
     if plan is None:
         return f"{head}\n\nNo plan was made."
-    lines = [head, "", text(plan.rationale), ""]
+    # The plan's rationale restates the root cause: it is in the appendix.
+    lines = [head, ""]
     lines += [
         "| Action | Target | Risk | Command | Outcome |",
         "|---|---|---|---|---|",
@@ -207,6 +208,8 @@ def appendix(record: PostmortemRecord) -> str:
     lines += [f"- {text(why)}" for why in (diagnosis.rejected if diagnosis else ())]
     if not others and not (diagnosis and diagnosis.rejected):
         lines.append("None.")
+    if record.plan is not None:
+        lines += ["", "### Plan rationale", "", text(record.plan.rationale)]
     v = record.verification
     lines += ["", "### Verification", ""]
     if v is None:

@@ -55,7 +55,9 @@ def render_chart(
     times = [t for t, _ in points] + [m.at for m in markers]
     t0, t1 = min(times), max(times)
     values = [v for _, v in points] + ([limit] if limit is not None else [])
-    v0, v1 = _value_range(values)
+    scale = _byte_scale(values) if series.unit == "bytes" else 1.0
+    low, high = _value_range([v / scale for v in values])
+    v0, v1 = low * scale, high * scale
     frame = _Frame(t0, t1 if t1 > t0 else t0 + 1, v0, v1)
     parts = [head, _axes(frame, series.unit)]
     if limit is not None:
@@ -63,7 +65,7 @@ def render_chart(
         parts.append(
             f'<line x1="{_LEFT}" x2="{_W - _RIGHT}" y1="{y:.1f}" y2="{y:.1f}" '
             'stroke="#dc2626" stroke-dasharray="6 4" stroke-width="1.5"/>'
-            f'<text x="{_W - _RIGHT - 4}" y="{y - 4:.1f}" text-anchor="end" fill="#dc2626">'
+            f'<text x="{_LEFT + 4}" y="{y - 4:.1f}" fill="#dc2626">'
             f"limit {escape(quantity(limit, series.unit))}</text>"
         )
     path = " ".join(
@@ -90,13 +92,29 @@ class _Frame:
         return _H - _BOTTOM - (v - self.v0) / (self.v1 - self.v0) * (_H - _TOP - _BOTTOM)
 
 
+def _byte_scale(values: Sequence[float]) -> float:
+    """The binary multiple (KiB, MiB, GiB, ...) the values are read in, for round ticks."""
+    top = max(abs(v) for v in values)
+    scale = 1.0
+    while top / scale >= 1024 and scale < 1024.0**4:
+        scale *= 1024
+    return scale
+
+
 def _value_range(values: Sequence[float]) -> tuple[float, float]:
+    """A range from a round number to a round number (ticks at `_TICKS` even steps)."""
     low, high = min(values), max(values)
     if high == low:
         pad = abs(high) * 0.1 or 1.0
-        return low - pad, high + pad
-    pad = (high - low) * 0.08
-    return (0.0 if low >= 0 and low - pad < 0 else low - pad), high + pad
+        low, high = low - pad, high + pad
+    raw = (high - low) / _TICKS
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    start = math.floor(low / step) * step
+    while start + step * _TICKS < high:
+        step = next(m * magnitude for m in (1, 2, 2.5, 5, 10, 20) if m * magnitude > step)
+        start = math.floor(low / step) * step
+    return start, start + step * _TICKS
 
 
 def _axes(frame: _Frame, unit: str) -> str:
@@ -127,9 +145,13 @@ def _marker(frame: _Frame, marker: Marker, index: int) -> str:
     x = frame.x(marker.at)
     colour = _COLOURS.get(marker.kind, "#374151")
     # Labels alternate height so that markers close together stay readable.
-    y = _TOP + 10 + (index % 3) * 12
+    y = _TOP + 22 + (index % 3) * 12
+    # Near the right edge the label goes to the left of its line, so it stays visible.
+    right = x > _W * 0.75
+    anchor = ' text-anchor="end"' if right else ""
+    tx = x - 3 if right else x + 3
     return (
         f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{_TOP}" y2="{_H - _BOTTOM}" stroke="{colour}" '
         'stroke-width="1.5" stroke-dasharray="2 3"/>'
-        f'<text x="{x + 3:.1f}" y="{y}" fill="{colour}">{escape(marker.label)}</text>'
+        f'<text x="{tx:.1f}" y="{y}" fill="{colour}"{anchor}>{escape(marker.label)}</text>'
     )

@@ -63,8 +63,9 @@ def duration(seconds: float, *, exact: bool = False) -> str:
 
 # A machine-formatted number, and the unit word that may follow it (replaced too).
 _UNIT_WORD = r"(?:\s?(?:bytes|B|seconds|s)\b)?"
-_SCIENTIFIC = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?[eE][+-]?\d+(?![\w.])" + _UNIT_WORD)
-_LONG = re.compile(r"(?<![\w.])-?\d{7,}(?:\.\d+)?(?![\w.])" + _UNIT_WORD)
+# Not inside a name or a path (`inc-20261202-9c4a12.md` keeps its digits).
+_SCIENTIFIC = re.compile(r"(?<![\w./-])-?\d+(?:\.\d+)?[eE][+-]?\d+(?![\w./-])" + _UNIT_WORD)
+_LONG = re.compile(r"(?<![\w./-])-?\d{7,}(?:\.\d+)?(?![\w./-])" + _UNIT_WORD)
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
 _HINTS = (
     ("bytes", "bytes"),
