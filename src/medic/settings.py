@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -151,11 +151,15 @@ class GitHubSettings(BaseModel):
 class PostmortemSettings(BaseModel):
     """Where post-mortems are written (Markdown, with their SVG charts beside them)."""
 
+    model_config = ConfigDict(extra="forbid")
+
     dir: Path | None = Field(None, description="default: data_dir/postmortems")
 
 
 class SloSettings(BaseModel):
     """A service's SLOs: post-mortems tell how much of their budget an incident spent."""
+
+    model_config = ConfigDict(extra="forbid")
 
     availability: float = Field(0.999, gt=0, lt=1, description="share of requests that succeed")
     latency_seconds: float | None = Field(None, gt=0, description="p99 latency objective")
@@ -165,6 +169,8 @@ class SloSettings(BaseModel):
 
 class ConfluenceSettings(BaseModel):
     """Post-mortems as Confluence pages (REST API: content create/update, attachments)."""
+
+    model_config = ConfigDict(extra="forbid")
 
     url: str | None = Field(None, description="https://<site>.atlassian.net/wiki")
     space: str | None = Field(None, description="the space key, e.g. OPS")
