@@ -10,7 +10,7 @@ from datetime import timedelta
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from medic.domain import IncidentState, Point, Series
+from medic.domain import IncidentState, Point, Series, VerificationOutcome
 from medic.scribe import Slo, render_postmortem, text
 from medic.scribe.units import duration, humanize, quantity
 from tests.scribe.records import INJECTION, T0, Records, as_record, seed_records
@@ -244,3 +244,36 @@ def test_missing_parts_are_said_to_be_missing() -> None:
     assert "No diagnosis was made." in bare.markdown
     assert "No plan was made." in bare.markdown
     assert "Recovery was not verified." in bare.markdown
+
+
+def test_a_failed_verification_shows_the_undo_and_asks_whether_it_recovered() -> None:
+    r = seed_records()
+    failed = replace(
+        r.verification,
+        outcome=VerificationOutcome.NOT_RECOVERED,
+        detail="not recovered within 600s: "
+        "memory_working_set_bytes last 4.5e+08, wanted <= 4.27e+08",
+    )
+    undo = replace(
+        r.executions[0],
+        idempotency_key="inc-1:abc:undo:0",
+        detail="rolled deployment/auth-service forward to revision 2",
+    )
+    md = render(
+        replace(
+            r,
+            incident=replace(r.incident, state=IncidentState.ESCALATED),
+            verification=failed,
+            executions=(*r.executions, undo),
+        )
+    )
+    done = md.split("## What was done", 1)[1].split("## Follow-ups", 1)[0]
+
+    assert "| undo: rollout_undo | auth-service |" in done
+    assert "rolled deployment/auth-service forward to revision 2" in done
+    assert "It was undone (1 undo action)." in md
+    assert "Verification found no recovery." in md
+    assert "Open question: Has it recovered? Verification said not_recovered" in md
+    assert "429.2 MiB" in md and "e+08" not in md
+    svg = render_postmortem(as_record(replace(r, executions=(*r.executions, undo)))).charts
+    assert ">undo rollout_undo<" in next(iter(svg.values()))

@@ -156,18 +156,15 @@ def document(incident_id: str) -> str:
         time_scale=d.time_scale,
         base_url=d.base_url,
     )
-    first = d.store.postmortem(incident_id) is None
     published = scribe.write(incident_id)
     path = published.postmortem.path
-    revision = len(d.store.timeline(incident_id))
-    verb = "written to" if first else "updated at"
-    # Once the record names the post-mortem, the incident is whole.
-    note(incident_id, "postmortem", f"post-mortem {verb} {path}", f"postmortem:{revision}")
+    # Once the record names the post-mortem, the incident is whole. A rewrite (the
+    # incident changed after) replaces the same file: the entry (once per key) stands.
+    note(incident_id, "postmortem", f"post-mortem written to {path}", "postmortem")
     for name, url in sorted(published.postmortem.links.items()):
         note(incident_id, "postmortem", f"post-mortem published to {name}: {url}", f"pub:{name}")
     for failure in published.failures:
         log.warning("postmortem.publish_failed", incident_id=incident_id, error=failure)
-        note(
-            incident_id, "postmortem", f"publishing failed: {failure}", f"pub:{revision}:{failure}"
-        )
+        name = failure.split(":", 1)[0]
+        note(incident_id, "postmortem", f"publishing failed: {failure}", f"pub-failed:{name}")
     return str(path)
