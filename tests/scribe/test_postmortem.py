@@ -118,13 +118,23 @@ def test_slo_budget_spent_is_measured_from_the_series() -> None:
     rate = Series(
         "request_rate", "auth-service", tuple(Point(start + 60 * m, 100.0) for m in range(40))
     )
-    slo = Slo("auth-service", availability=0.999, window_days=30)
-    md = render(r, series=(ratio, rate), slos={"auth-service": slo})
+    # p99 over 500 ms for the last 10 of the 40 minutes
+    p99 = Series(
+        "latency_p99_seconds",
+        "auth-service",
+        tuple(Point(start + 60 * m, 0.9 if m >= 30 else 0.1) for m in range(40)),
+        unit="seconds",
+    )
+    slo = Slo("auth-service", availability=0.999, latency_seconds=0.5, window_days=30)
+    md = render(r, series=(ratio, rate, p99), slos={"auth-service": slo})
     impact = md.split("## Impact", 1)[1].split("## Timeline", 1)[0]
 
     # 5% of 100 req/s for 40 min = 12,000 failed; a 99.9% month at 100 req/s allows 259,200.
     assert "≈12,000 failed requests" in impact
     assert "4.6% of the window's budget spent" in impact
+    # 600 s slow against 1% of 30 days (25,920 s).
+    assert "latency budget):** 2.3% of the window's budget spent" in impact
+    assert "p99 latency over 0.5 s for 600 s" in impact
 
 
 def test_without_an_slo_the_post_mortem_says_so() -> None:

@@ -26,7 +26,9 @@ _APPENDIX = "<h2>Appendix</h2>"
 _CSS = (
     "<style>.postmortem table{border-collapse:collapse;margin:.5em 0}"
     ".postmortem td,.postmortem th{border:1px solid #d1d5db;padding:.25em .5em;"
-    "vertical-align:top;overflow-wrap:anywhere}"
+    "vertical-align:top;overflow-wrap:break-word}"
+    # Words are never broken mid-word; the time and the first columns stay on one line.
+    ".postmortem td:first-child{white-space:nowrap}"
     ".postmortem figure{margin:1em 0}.postmortem svg{max-width:100%;height:auto}"
     ".postmortem details{margin-top:1.5em}.postmortem summary{cursor:pointer;font-weight:bold}"
     "</style>"
