@@ -179,7 +179,7 @@ def seed_records(commit_message: str = "Cache session tokens in memory") -> Reco
     return Records(incident, timeline, diagnosis, plan, (approval,), (execution,), verification)
 
 
-def as_record(r: Records, **extra: object) -> PostmortemRecord:
+def as_record(r: Records) -> PostmortemRecord:
     return PostmortemRecord(
         incident=r.incident,
         timeline=r.timeline,
@@ -188,5 +188,4 @@ def as_record(r: Records, **extra: object) -> PostmortemRecord:
         approvals=r.approvals,
         executions=r.executions,
         verification=r.verification,
-        **extra,  # type: ignore[arg-type]
     )

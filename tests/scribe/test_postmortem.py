@@ -16,8 +16,15 @@ from medic.scribe.units import duration, humanize, quantity
 from tests.scribe.records import INJECTION, T0, Records, as_record, seed_records
 
 
-def render(r: Records, **extra: object) -> str:
-    return render_postmortem(as_record(r, **extra)).markdown
+def render(
+    r: Records,
+    *,
+    time_scale: float = 1.0,
+    series: tuple[Series, ...] = (),
+    slos: dict[str, Slo] | None = None,
+) -> str:
+    record = replace(as_record(r), time_scale=time_scale, series=series, slos=slos or {})
+    return render_postmortem(record).markdown
 
 
 def tokens(markdown: str) -> list[Token]:

@@ -55,9 +55,9 @@ class Published:
     failures: tuple[str, ...]  # "confluence: why", one per publisher that failed
 
 
-def gather(store: IncidentRecords, incident_id: str, **extra: object) -> PostmortemRecord:
+def gather(store: IncidentRecords, incident_id: str) -> PostmortemRecord:
     """The incident's record as the store holds it now."""
-    record = PostmortemRecord(
+    return PostmortemRecord(
         incident=store.get_incident(incident_id),
         timeline=tuple(store.timeline(incident_id)),
         diagnosis=store.diagnosis(incident_id),
@@ -67,7 +67,6 @@ def gather(store: IncidentRecords, incident_id: str, **extra: object) -> Postmor
         verification=store.verification(incident_id),
         signals=tuple(store.signals_of(incident_id)),
     )
-    return replace(record, **extra)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -85,9 +84,8 @@ class Scribe:
 
     def record(self, incident_id: str) -> PostmortemRecord:
         previous = self.store.postmortem(incident_id)
-        record = gather(
-            self.store,
-            incident_id,
+        record = replace(
+            gather(self.store, incident_id),
             slos=dict(self.slos or {}),
             time_scale=self.time_scale,
             console_url=f"{self.base_url}/ui/incidents/{incident_id}",
