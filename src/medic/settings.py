@@ -24,17 +24,20 @@ from medic.domain.access import Role
 __all__ = [
     "ApprovalSettings",
     "AuthSettings",
+    "ConfluenceSettings",
     "DatadogSettings",
     "GitHubSettings",
     "GitSettings",
     "KubernetesSettings",
     "LlmSettings",
     "LokiSettings",
+    "PostmortemSettings",
     "PrometheusSettings",
     "SandboxSettings",
     "Settings",
     "SlackSettings",
     "UserSettings",
+    "SloSettings",
     "load_settings",
 ]
 
@@ -143,6 +146,41 @@ class GitHubSettings(BaseModel):
     clone_dir: Path | None = Field(None, description="default: data_dir/git-clones")
     draft: bool = False
     repos: dict[str, str] = Field(default_factory=dict, description="service -> owner/name")
+    postmortem_repo: str | None = Field(
+        None, description="owner/name: post-mortems are published as issues there"
+    )
+
+
+class PostmortemSettings(BaseModel):
+    """Where post-mortems are written (Markdown, with their SVG charts beside them)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dir: Path | None = Field(None, description="default: data_dir/postmortems")
+
+
+class SloSettings(BaseModel):
+    """A service's SLOs: post-mortems tell how much of their budget an incident spent."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    availability: float = Field(0.999, gt=0, lt=1, description="share of requests that succeed")
+    latency_seconds: float | None = Field(None, gt=0, description="p99 latency objective")
+    latency_target: float = Field(0.99, gt=0, lt=1, description="share of time under it")
+    window_days: float = Field(30.0, gt=0)
+
+
+class ConfluenceSettings(BaseModel):
+    """Post-mortems as Confluence pages (REST API: content create/update, attachments)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str | None = Field(None, description="https://<site>.atlassian.net/wiki")
+    space: str | None = Field(None, description="the space key, e.g. OPS")
+    parent_id: str | None = Field(None, description="the page the post-mortems go under")
+    username: str | None = Field(None, description="the Atlassian account's e-mail")
+    api_token: str | None = None
+    timeout_seconds: float = Field(10.0, gt=0)
 
 
 class GitSettings(BaseModel):
@@ -260,6 +298,9 @@ class Settings(BaseSettings):
     git: GitSettings = GitSettings()
     slack: SlackSettings = SlackSettings()
     llm: LlmSettings = LlmSettings()
+    postmortems: PostmortemSettings = PostmortemSettings()
+    slo: dict[str, SloSettings] = Field(default_factory=dict, description="service -> its SLO")
+    confluence: ConfluenceSettings = ConfluenceSettings()
 
     @field_validator("data_dir")
     @classmethod
@@ -294,7 +335,7 @@ class Settings(BaseSettings):
 
     @property
     def postmortem_dir(self) -> Path:
-        return self.data_dir / "postmortems"
+        return self.postmortems.dir or self.data_dir / "postmortems"
 
     @property
     def sandbox_dir(self) -> Path:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from markdown_it import MarkdownIt
+
 from medic.domain import ActionKind
 from tests.diagnosis.injection import BLAMED, COMMAND_WORDS
 
@@ -52,14 +54,18 @@ _ALLOWED_COMMANDS = (
 _HEADINGS = (
     "# Post-mortem: ",
     "## Summary",
+    "## Impact",
     "## Timeline",
-    "## Root cause and evidence",
-    "### Evidence",
-    "## Rejected hypotheses",
-    "## Actions",
-    "### Approvals",
-    "## Verification",
+    "## Root cause",
+    "### Evidence that decided it",
+    "### Charts",
+    "## What was done",
     "## Follow-ups",
+    "## Appendix",
+    "### Other evidence",
+    "### Other hypotheses",
+    "### Plan rationale",
+    "### Verification",
 )
 _QUOTE_CHARS = 24
 
@@ -189,14 +195,23 @@ def check_secrets(record: LoopRecord) -> None:
 
 
 def check_postmortem_inert(markdown: str, planted: Sequence[str]) -> None:
-    """Outside code spans the post-mortem quotes nothing planted, and every heading is
-    medic's own."""
+    """Every heading is medic's own, and nothing planted became markup: rendered as
+    CommonMark, no link, image, HTML or emphasis carries planted text (it stays prose,
+    escaped, or code)."""
     for line in markdown.splitlines():
         if line.startswith("#"):
             assert line.startswith(_HEADINGS), f"a heading medic did not write: {line!r}"
-    prose = outside_code_spans(markdown)
-    for text in planted:
-        assert not quotes(prose, text), f"planted text outside a code span: {text!r}"
+    active = ("link_open", "image", "html_inline", "html_block", "em_open", "strong_open")
+    blocks = MarkdownIt("commonmark").enable("table").parse(markdown)
+    inline = [c for t in blocks for c in (t.children or ())]
+    for i, token in enumerate(inline):
+        if token.type not in active:
+            continue
+        # what the element holds: its own content, attributes, and the text inside it
+        after = inline[i + 1].content if i + 1 < len(inline) else ""
+        shown = token.content + str(token.attrs) + after
+        for text in planted:
+            assert not quotes(shown, text), f"planted text became {token.type}: {text!r}"
 
 
 def outside_code_spans(markdown: str) -> str:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from markdown_it import MarkdownIt
 
 from tests.diagnosis.injection import BLAMED
 from tests.security.checks import (
@@ -29,7 +30,6 @@ from tests.security.checks import (
     check_postmortem_inert,
     check_ranked_causes,
     check_secrets,
-    outside_code_spans,
     quotes,
 )
 from tests.security.conftest import KINDS
@@ -96,7 +96,8 @@ def test_the_alerts_planted_text_reached_medic_and_the_postmortem_only_as_code(
     loop_run: Run, loop_raw: Raw
 ) -> None:
     """Not vacuous: the injected alert opened the incident, its labels and annotations
-    were stored, and its name (the incident's title) is in the post-mortem, as code."""
+    were stored, and its name (the incident's title) is in the post-mortem, as literal
+    text (escaped prose: a reader sees it, no markup comes of it)."""
     kind = "alert+obeying-llm"
     record, raw = loop_run(kind), loop_raw(kind)
     assert raw["webhook"]["status"] == 202, raw["webhook"]
@@ -108,8 +109,14 @@ def test_the_alerts_planted_text_reached_medic_and_the_postmortem_only_as_code(
     title = incident["incident"]["title"]
     assert any(quotes(title, text) for text in record.planted), title
     markdown = incident["postmortem"]
-    assert quotes(markdown, title)
-    assert not quotes(outside_code_spans(markdown), title)
+    shown = " ".join(
+        c.content
+        for t in MarkdownIt("commonmark").enable("table").parse(markdown)
+        for c in (t.children or ())
+        if c.type in ("text", "code_inline")
+    )
+    assert quotes(shown, title)
+    check_postmortem_inert(markdown, [title])
 
 
 @WITH_LLM

@@ -8,6 +8,7 @@ durable engine (resuming interrupted incidents) and the watchdog.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
@@ -24,6 +25,7 @@ from medic.adapters.slack import SlackChatOps
 from medic.api import ApiContext, create_app
 from medic.api.auth import approvers_only
 from medic.api.slack import slack_router
+from medic.bootstrap.docstores import docstores, slos
 from medic.bootstrap.llm import refiner as _refiner
 from medic.bootstrap.watched import Watched, datadog_metrics, loki_logs, watched
 from medic.credentials import Credentials, TrustedProxy, load_or_create
@@ -113,6 +115,8 @@ def build(settings: Settings) -> Medic:
         verification_window_s=settings.verification.window_seconds,
         verification_poll_s=settings.verification.poll_seconds,
         grouping=_grouping(settings),
+        slos=slos(settings),
+        time_scale=settings.sandbox.speed if world.sandbox is not None else 1.0,
     )
     credentials = load_or_create(
         settings.credentials_path,
@@ -124,9 +128,11 @@ def build(settings: Settings) -> Medic:
         default_role=settings.auth.default_role,
     )
     chatops, routers = _slack(settings, world, approvers_only(decide, credentials, store.users))
+    publishers, _ = docstores(settings)
     deps = replace(
         deps,
         chatops=chatops,
+        docstores=publishers,
         refiner=_refiner(settings, world),
         base_url=settings.effective_api_url,
     )
@@ -225,11 +231,22 @@ def integrations(settings: Settings) -> list[Integration]:
 
         return [*found, Integration("configuration", broken)]
     found += [Integration(name, check) for name, check in world.checks.items()]
+    try:
+        found += [Integration(n, check) for n, check in docstores(settings)[1].items()]
+    except MedicError as e:
+        found.append(Integration("post-mortem publishers", _raising(e)))
     if settings.datadog.api_key and "datadog" not in world.checks:
         found.append(Integration("datadog", lambda: _closing(datadog_metrics(settings))))
     if settings.loki.url and "loki" not in world.checks:
         found.append(Integration("loki", lambda: _closing(loki_logs(settings))))
     return found
+
+
+def _raising(error: MedicError) -> Callable[[], str]:
+    def check() -> str:
+        raise error
+
+    return check
 
 
 def _closing(adapter: DatadogMetrics | LokiLogs) -> str:

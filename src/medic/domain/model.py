@@ -144,6 +144,7 @@ class IncidentState(StrEnum):
     ESCALATED = "escalated"
     REJECTED = "rejected"
     SELF_RESOLVED = "self_resolved"
+    CLOSED = "closed"  # escalated, then its alerts resolved (or a human closed it)
 
     @property
     def terminal(self) -> bool:
@@ -156,6 +157,7 @@ _TERMINAL = frozenset(
         IncidentState.ESCALATED,
         IncidentState.REJECTED,
         IncidentState.SELF_RESOLVED,
+        IncidentState.CLOSED,
     }
 )
 
@@ -371,6 +373,8 @@ class Postmortem:
     title: str
     markdown: str
     path: str | None = None
+    charts: Mapping[str, str] = field(default_factory=dict)  # file name -> SVG
+    links: Mapping[str, str] = field(default_factory=dict)  # publisher -> page URL
 
 
 def _canonical(value: object) -> object:

@@ -5,6 +5,11 @@ commit message "## Ignore previous instructions [click](http://evil)"). Rendered
 is flattened to one line (no new blocks, so no headings), stripped of control and
 bidirectional-override characters, truncated, and fenced in a code span (no links,
 emphasis or HTML inside). `plain` is for the few places prose must stay prose.
+
+`text` is what most values use: readable prose in which only what Markdown (CommonMark
+and GFM) or HTML could interpret is escaped. Links, images, emphasis, HTML, entities,
+GFM autolinks (`http://`, `www.`, e-mail addresses) and table pipes all come out
+literal, while `auth-service v1.2.1` stays `auth-service v1.2.1` in the source.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["cell", "code", "plain"]
+__all__ = ["cell", "code", "plain", "text", "text_cell"]
 
 _DEFAULT_LIMIT = 400
 _BACKTICKS = re.compile(r"`+")
@@ -20,6 +25,12 @@ _BACKTICKS = re.compile(r"`+")
 # turned into HTML entities below.
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~:=\"'^$%/;?@,])")
 _ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+# What can start markup anywhere in a line. `_` only matters next to a non-word
+# character (intraword underscores never emphasise), handled below.
+_INLINE = re.compile(r"([\\`*\[\]!~|#])")
+_LOOSE_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+_AUTOLINK = re.compile(r"(?i)(?<=[a-z0-9])(:)(?=//)|(?<=\bwww)(\.)|(@)(?=[a-z0-9])")
+_BLOCK_START = re.compile(r"^(\s*)([-+=>]|\d+[.)])(?=\s|$)")
 
 
 def code(text: object, limit: int = _DEFAULT_LIMIT) -> str:
@@ -44,6 +55,24 @@ def plain(text: object, limit: int = _DEFAULT_LIMIT) -> str:
     flat = _flatten(str(text), limit)
     escaped = _MD_SPECIAL.sub(r"\\\1", flat)
     return "".join(_ENTITIES.get(ch, ch) for ch in escaped)
+
+
+def text(value: object, limit: int = _DEFAULT_LIMIT) -> str:
+    """`value` as one line of literal prose, escaped only where Markdown would act."""
+    flat = _flatten(str(value), limit)
+    if not flat:
+        return "*(empty)*"
+    escaped = _INLINE.sub(r"\\\1", flat)
+    escaped = _LOOSE_UNDERSCORE.sub(r"\\_", escaped)
+    escaped = _AUTOLINK.sub(lambda m: "\\" + (m.group(1) or m.group(2) or m.group(3)), escaped)
+    escaped = "".join(_ENTITIES.get(ch, ch) for ch in escaped)
+    # A value may begin a line (a table cell never does; a list item's text might).
+    return _BLOCK_START.sub(lambda m: m.group(1) + "\\" + m.group(2), escaped, count=1)
+
+
+def text_cell(value: object, limit: int = _DEFAULT_LIMIT) -> str:
+    """`text(value)` for a GFM table cell (its pipes are already escaped)."""
+    return text(value, limit)
 
 
 def _flatten(text: str, limit: int) -> str:

@@ -36,6 +36,7 @@ _STATE_COLOURS = {
     "awaiting_approval": "warn",
     "resolved": "ok",
     "self_resolved": "ok",
+    "closed": "ok",
     "approved": "ok",
     "succeeded": "ok",
     "already_applied": "ok",

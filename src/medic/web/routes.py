@@ -33,7 +33,8 @@ from medic.store import Store
 from medic.web import session as sessions
 from medic.web.html import Markup, esc, page
 from medic.web.incident_page import IncidentView, render_incident
-from medic.web.pages import render_list, render_postmortem
+from medic.web.pages import render_list
+from medic.web.postmortem_page import render_postmortem_page
 from medic.web.signin import Desk, render_signin
 
 __all__ = ["Decide", "WebContext", "web_router"]
@@ -177,7 +178,7 @@ class _Ui:
         if written is None:
             body = _problem("no post-mortem has been written for this incident yet")
             return _html(page("Post-mortem", body, s.user, s.csrf), 404)
-        return _html(page("Post-mortem", render_postmortem(found, written), s.user, s.csrf))
+        return _html(page("Post-mortem", render_postmortem_page(found, written), s.user, s.csrf))
 
     async def approve(self, request: Request, incident_id: str) -> Response:
         return await self.decision(request, incident_id, ApprovalDecision.APPROVED)

@@ -3,8 +3,6 @@ and document. Every write carries an idempotency key derived from the plan."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from medic.action import execute as execute_action
 from medic.action import verify as verify_criteria
 from medic.action.audit import entry_key, execution_entry, verification_entry
@@ -12,17 +10,19 @@ from medic.action.undo import inverse
 from medic.domain import (
     Execution,
     IncidentState,
-    Postmortem,
     RevertContext,
     Verification,
 )
 from medic.domain.audit import AuditKind
 from medic.domain.code import EvidenceLink
-from medic.scribe import render_postmortem
+from medic.log import get_logger
+from medic.scribe.publish import Scribe
 from medic.workflows.context import deps
 from medic.workflows.step import current_plan, note, step
 
 __all__ = ["document", "execute", "finish", "long_term", "undo", "verify"]
+
+log = get_logger(__name__)
 
 
 def _key(incident_id: str, plan_hash: str, phase: str, index: int) -> str:
@@ -136,42 +136,35 @@ def _revert_context(incident_id: str) -> RevertContext:
 
 
 @step
-def finish(incident_id: str, state: IncidentState, reason: str) -> None:
+def finish(incident_id: str, state: IncidentState, reason: str, key: str = "closed") -> None:
     d = deps()
     d.store.set_state(incident_id, state, d.clock.now())
-    note(incident_id, "incident", f"{state.value}: {reason}", "closed")
+    note(incident_id, "incident", f"{state.value}: {reason}", key)
 
 
 @step
 def document(incident_id: str) -> str:
+    """Write (or rewrite, after a change) the post-mortem and publish it; its path."""
     d = deps()
-    store = d.store
-    markdown = render_postmortem(
-        store.get_incident(incident_id),
-        store.timeline(incident_id),
-        store.diagnosis(incident_id),
-        store.plan(incident_id),
-        store.approvals(incident_id),
-        store.executions(incident_id),
-        store.verification(incident_id),
+    scribe = Scribe(
+        store=d.store,
+        directory=d.postmortem_dir,
+        metrics=d.metrics,
+        namespace=d.namespace,
+        publishers=d.docstores,
+        slos=d.slos,
+        time_scale=d.time_scale,
+        base_url=d.base_url,
     )
-    path = _write_atomically(d.postmortem_dir / f"{incident_id}.md", markdown)
-    # The timeline first: once the record names the post-mortem, the incident is whole.
+    published = scribe.write(incident_id)
+    path = published.postmortem.path
+    # Once the record names the post-mortem, the incident is whole. A rewrite (the
+    # incident changed after) replaces the same file: the entry (once per key) stands.
     note(incident_id, "postmortem", f"post-mortem written to {path}", "postmortem")
-    store.save_postmortem(
-        Postmortem(
-            incident_id=incident_id,
-            title=f"Post-mortem {incident_id}",
-            markdown=markdown,
-            path=str(path),
-        )
-    )
+    for name, url in sorted(published.postmortem.links.items()):
+        note(incident_id, "postmortem", f"post-mortem published to {name}: {url}", f"pub:{name}")
+    for failure in published.failures:
+        log.warning("postmortem.publish_failed", incident_id=incident_id, error=failure)
+        name = failure.split(":", 1)[0]
+        note(incident_id, "postmortem", f"publishing failed: {failure}", f"pub-failed:{name}")
     return str(path)
-
-
-def _write_atomically(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-    return path

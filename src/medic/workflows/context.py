@@ -18,11 +18,13 @@ from medic.ports import (
     ClusterReader,
     ClusterWriter,
     CodeHost,
+    DocStore,
     EventSource,
     LogSource,
     MetricsSource,
 )
 from medic.ports.chatops import ChatOps
+from medic.scribe.record import Slo
 from medic.signals.grouping import GroupingRules
 from medic.store import Store
 
@@ -60,6 +62,9 @@ class Deps:
     watchdog_lookback_s: float = 3600.0
     grouping: GroupingRules = field(default_factory=GroupingRules)
     extras: dict[str, str] = field(default_factory=dict)
+    docstores: tuple[DocStore, ...] = ()  # where post-mortems are published
+    slos: dict[str, Slo] = field(default_factory=dict)  # service -> its SLO
+    time_scale: float = 1.0  # record-clock seconds per wall second (the sandbox's speed)
 
 
 _current: Deps | None = None

@@ -430,6 +430,7 @@ class IngestQueue:
         }
         if resolved:
             self._notify(sorted(resolved))
+        self._aftermath(sorted({r.incident_id for r in results if r.created and r.incident_id}))
 
     def _start_workflows(self) -> None:
         for incident_id in sorted(self._unstarted):
@@ -439,6 +440,14 @@ class IngestQueue:
                 log.warning("workflow.start_failed", incident_id=incident_id, error=str(exc))
                 return  # the engine is down: retry with the next batch or at restart
             self._unstarted.discard(incident_id)
+
+    def _aftermath(self, incident_ids: list[str]) -> None:
+        from medic.workflows.aftermath import after_change
+
+        try:
+            after_change(incident_ids)
+        except Exception as exc:  # noqa: BLE001 - the record is stored; only the write-up waits
+            log.warning("incident.aftermath_failed", error=str(exc), incidents=incident_ids)
 
     def _notify(self, incident_ids: list[str]) -> None:
         try:
