@@ -163,9 +163,20 @@ class LlmSettings(BaseModel):
     model: str | None = None
     base_url: str | None = None
     api_key: str | None = None
-    max_requests: int = Field(4, ge=1)
-    max_tokens: int = Field(8000, ge=100)
-    timeout_seconds: float = Field(30.0, gt=0)
+    max_tool_calls: int = Field(3, ge=0, le=10, description="read-only tool calls per incident")
+    max_requests: int | None = Field(
+        None, ge=1, description="default: one per tool call, the answer and one repair"
+    )
+    max_tokens: int | None = Field(
+        None,
+        ge=100,
+        description="a ceiling on the per-incident token budget, which is derived from the "
+        "prompt's size and max_tool_calls and checked before every request",
+    )
+    max_output_tokens: int = Field(1500, ge=16, description="the model's max_tokens per answer")
+    timeout_seconds: float = Field(
+        30.0, gt=0, description="per HTTP request to the model; the whole agent run gets 2x"
+    )
 
 
 class Settings(BaseSettings):

@@ -10,6 +10,7 @@ The provider SDKs are imported only when a model of theirs is built.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 import httpx2
 from pydantic_ai.exceptions import UserError
@@ -18,11 +19,14 @@ from pydantic_ai.settings import ModelSettings
 
 from medic.domain.errors import InvalidInputError
 
-__all__ = ["DEFAULT_OLLAMA_BASE_URL", "LLMProvider", "build_model"]
+__all__ = ["DEFAULT_OLLAMA_BASE_URL", "SDK_RETRIES", "LLMProvider", "build_model"]
 
 DEFAULT_OLLAMA_BASE_URL = "http://localhost:11434/v1"
 _DEFAULT_REQUEST_TIMEOUT_S = 30.0
 _DEFAULT_MAX_OUTPUT_TOKENS = 1500
+# The provider SDK is the one retry owner of a model call: one retry of a 429/5xx or a
+# dropped connection, then the agent gives up and the deterministic diagnosis stands.
+SDK_RETRIES = 1
 
 
 class LLMProvider(StrEnum):
@@ -74,19 +78,16 @@ def _build(
     http_client: httpx2.AsyncClient | None,
 ) -> Model:
     if kind is LLMProvider.ANTHROPIC:
-        from pydantic_ai.models.anthropic import AnthropicModel
-        from pydantic_ai.providers.anthropic import AnthropicProvider
-
-        anthropic = AnthropicProvider(api_key=api_key, base_url=base_url, http_client=http_client)
-        return AnthropicModel(model, provider=anthropic, settings=settings)
+        return _anthropic(model, base_url, api_key, settings, http_client)
     if kind is LLMProvider.OLLAMA:
         from pydantic_ai.models.ollama import OllamaModel
         from pydantic_ai.providers.ollama import OllamaProvider
 
-        provider = OllamaProvider(
+        ollama = OllamaProvider(
             base_url=base_url or DEFAULT_OLLAMA_BASE_URL, api_key=api_key, http_client=http_client
         )
-        return OllamaModel(model, provider=provider, settings=settings)
+        client = ollama.client.with_options(max_retries=SDK_RETRIES)
+        return OllamaModel(model, provider=OllamaProvider(openai_client=client), settings=settings)
 
     from pydantic_ai.models.openai import OpenAIChatModel
     from pydantic_ai.providers.openai import OpenAIProvider
@@ -94,4 +95,30 @@ def _build(
     if kind is LLMProvider.OPENAI_COMPATIBLE and not base_url:
         raise InvalidInputError("an openai-compatible LLM needs a base_url (e.g. http://host/v1)")
     openai = OpenAIProvider(base_url=base_url, api_key=api_key, http_client=http_client)
-    return OpenAIChatModel(model, provider=openai, settings=settings)
+    client = openai.client.with_options(max_retries=SDK_RETRIES)
+    return OpenAIChatModel(model, provider=OpenAIProvider(openai_client=client), settings=settings)
+
+
+def _anthropic(
+    model: str,
+    base_url: str | None,
+    api_key: str | None,
+    settings: ModelSettings,
+    http_client: httpx2.AsyncClient | None,
+) -> Model:
+    from anthropic import omit
+    from pydantic_ai.models.anthropic import AnthropicModel
+    from pydantic_ai.providers.anthropic import AnthropicProvider
+
+    provider = AnthropicProvider(api_key=api_key, base_url=base_url, http_client=http_client)
+    client = provider.client.with_options(max_retries=SDK_RETRIES)
+    key = getattr(client, "api_key", None)
+    if isinstance(key, str) and key:
+        # The Messages API authenticates with `x-api-key` (and `anthropic-version`, which
+        # the SDK sends); this SDK sends an API key as `Authorization: Bearer` instead.
+        # (`omit` drops a header; the SDK's annotation says str only.)
+        headers: dict[str, Any] = {"x-api-key": key, "Authorization": omit}
+        client = client.with_options(default_headers=headers)
+    return AnthropicModel(
+        model, provider=AnthropicProvider(anthropic_client=client), settings=settings
+    )

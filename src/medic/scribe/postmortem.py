@@ -24,6 +24,7 @@ from medic.domain import (
     Verification,
     VerificationOutcome,
 )
+from medic.scribe.agent_review import agent_section
 from medic.scribe.markdown import cell, code
 
 __all__ = ["build_postmortem", "render_postmortem"]
@@ -62,11 +63,12 @@ def render_postmortem(
         _timeline(timeline),
         _root_cause(diagnosis),
         _rejected(diagnosis),
+        agent_section(diagnosis),
         _actions(plan, approvals, executions),
         _verification(verification),
         _follow_ups(diagnosis, plan, executions, verification),
     ]
-    return "\n\n".join(s.rstrip() for s in sections) + "\n"
+    return "\n\n".join(s.rstrip() for s in sections if s) + "\n"
 
 
 def _title(incident: Incident) -> str:

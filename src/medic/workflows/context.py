@@ -32,8 +32,8 @@ __all__ = ["Deps", "Refiner", "deps", "install", "uninstall"]
 class Refiner(Protocol):
     """Refines a deterministic diagnosis (the LLM agent); must never raise."""
 
-    def __call__(self, diagnosis: Diagnosis, incident: Incident) -> tuple[Diagnosis, int]:
-        """The refined diagnosis and the LLM tokens spent on it."""
+    def __call__(self, diagnosis: Diagnosis, incident: Incident) -> Diagnosis:
+        """The refined diagnosis, its `agent` saying what the LLM did and spent."""
         ...
 
 
