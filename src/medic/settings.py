@@ -27,6 +27,8 @@ __all__ = [
     "GitSettings",
     "KubernetesSettings",
     "LlmSettings",
+    "OpsgenieSettings",
+    "PagerDutySettings",
     "LokiSettings",
     "PrometheusSettings",
     "SandboxSettings",
@@ -156,6 +158,23 @@ class SlackSettings(BaseModel):
     users: dict[str, str] = Field(default_factory=dict, description="Slack user id -> medic user")
 
 
+class PagerDutySettings(BaseModel):
+    """Page through the PagerDuty Events API v2 when an incident is escalated."""
+
+    routing_key: str | None = Field(None, description="an Events API v2 integration key")
+    url: str = "https://events.pagerduty.com"
+    timeout_seconds: float = Field(10.0, gt=0)
+
+
+class OpsgenieSettings(BaseModel):
+    """Page through the Opsgenie Alert API when an incident is escalated."""
+
+    api_key: str | None = Field(None, description="an API integration's key (GenieKey)")
+    url: str = Field("https://api.opsgenie.com", description="EU: https://api.eu.opsgenie.com")
+    responders: list[str] = Field(default_factory=list, description="team names to notify")
+    timeout_seconds: float = Field(10.0, gt=0)
+
+
 class LlmSettings(BaseModel):
     """The optional LLM agent; without a provider the deterministic diagnosis stands alone."""
 
@@ -228,6 +247,8 @@ class Settings(BaseSettings):
     git: GitSettings = GitSettings()
     slack: SlackSettings = SlackSettings()
     llm: LlmSettings = LlmSettings()
+    pagerduty: PagerDutySettings = PagerDutySettings()
+    opsgenie: OpsgenieSettings = OpsgenieSettings()
 
     @field_validator("data_dir")
     @classmethod

@@ -24,6 +24,7 @@ from medic.adapters.slack import SlackChatOps
 from medic.api import ApiContext, create_app
 from medic.api.slack import slack_router
 from medic.bootstrap.llm import refiner as _refiner
+from medic.bootstrap.paging import pager_integrations, pagers
 from medic.bootstrap.watched import Watched, datadog_metrics, loki_logs, watched
 from medic.credentials import Credentials, load_or_create
 from medic.domain import MedicError, PermanentError
@@ -121,6 +122,7 @@ def build(settings: Settings) -> Medic:
         deps,
         chatops=chatops,
         refiner=_refiner(settings, world),
+        pagers=pagers(settings),
         base_url=settings.effective_api_url,
     )
     install(deps)
@@ -206,7 +208,7 @@ def integrations(settings: Settings) -> list[Integration]:
         found.append(Integration("datadog", lambda: _closing(datadog_metrics(settings))))
     if settings.loki.url and "loki" not in world.checks:
         found.append(Integration("loki", lambda: _closing(loki_logs(settings))))
-    return found
+    return [*found, *pager_integrations(settings)]
 
 
 def _closing(adapter: DatadogMetrics | LokiLogs) -> str:

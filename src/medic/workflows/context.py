@@ -23,6 +23,7 @@ from medic.ports import (
     MetricsSource,
 )
 from medic.ports.chatops import ChatOps
+from medic.ports.paging import Pager
 from medic.signals.grouping import GroupingRules
 from medic.store import Store
 
@@ -53,6 +54,7 @@ class Deps:
     chatops: ChatOps | None = None
     events: EventSource | None = None
     refiner: Refiner | None = None  # the optional LLM agent
+    pagers: tuple[Pager, ...] = ()  # who is paged when an incident is escalated
     base_url: str = "http://127.0.0.1:8700"
     approval_timeout_s: float = 3600.0
     verification_window_s: float = 600.0
