@@ -179,6 +179,7 @@ class FakeLLM:
     models: tuple[str, ...] = ("fake-model",)
     url: str = ""
     released: threading.Event = field(default_factory=threading.Event)
+    api_key: str | None = None  # when set, a request with another key gets a 401
 
     def queue(self, *answers: Answer) -> None:
         self.answers.extend(answers)
@@ -189,11 +190,18 @@ class FakeLLM:
 
     def handle(self, received: Received) -> Reply:
         self.received.append(received)
+        if self.api_key is not None and not self._authenticated(received.headers):
+            return _json(401, {"error": {"type": "authentication_error", "message": "bad key"}})
         if received.method == "GET":
             return self._models(received)
         if not self.answers:
             return _json(500, {"error": {"message": "the fake LLM has no answer queued"}})
         return self.answers.popleft()(received)
+
+    def _authenticated(self, headers: dict[str, str]) -> bool:
+        if "anthropic-version" in headers:  # Anthropic: the key in x-api-key
+            return headers.get("x-api-key") == self.api_key
+        return headers.get("authorization") == f"Bearer {self.api_key}"
 
     def _models(self, received: Received) -> Reply:
         if not received.path.rstrip("/").endswith("/models"):

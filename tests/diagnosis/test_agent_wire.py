@@ -17,7 +17,8 @@ import pytest
 from pydantic_ai import models
 
 from medic.diagnosis.agent import AgentLimits, AgentOutcome, AgentStatus, refine
-from medic.diagnosis.llm import build_model
+from medic.diagnosis.llm import build_model, endpoint_health
+from medic.domain import PermanentError, TransientError
 from tests.diagnosis.agent_support import AgentWorld, agent_world
 from tests.llm_server import (
     Answer,
@@ -268,3 +269,34 @@ def test_a_local_server_without_a_key_gets_no_real_credentials(
     (post,) = server.posts
     assert post.body["model"] == "qwen3"
     assert "sk-" not in post.headers.get("authorization", "")
+
+
+@pytest.mark.parametrize("provider", ["openai-compatible", "ollama", "anthropic"])
+def test_the_doctor_check_lists_the_endpoints_models_with_the_agents_authentication(
+    server: FakeLLM, provider: str
+) -> None:
+    base = server.url if provider == "anthropic" else f"{server.url}/v1"
+    known = build_model(provider, "fake-model", base_url=base, api_key="sk-test")
+    assert endpoint_health(known).endswith("answers; model fake-model is listed")
+    unknown = build_model(provider, "gpt-9", base_url=base, api_key="sk-test")
+    assert "does not list model gpt-9 (lists: fake-model)" in endpoint_health(unknown)
+    (get, _) = server.received
+    assert get.method == "GET" and get.path.startswith("/v1/models")
+    if provider == "anthropic":
+        assert get.headers["x-api-key"] == "sk-test" and "authorization" not in get.headers
+    else:
+        assert get.headers["authorization"] == "Bearer sk-test"
+    assert server.posts == []  # no tokens spent
+
+
+def test_the_doctor_check_says_when_the_endpoint_is_down_or_refuses(server: FakeLLM) -> None:
+    down = build_model("openai-compatible", "m", base_url="http://127.0.0.1:9/v1", api_key="k")
+    with pytest.raises(
+        TransientError, match=re.escape("cannot reach openai at http://127.0.0.1:9")
+    ):
+        endpoint_health(down)
+    server.api_key = "sk-right"
+    for provider, base in (("anthropic", server.url), ("openai", f"{server.url}/v1")):
+        wrong = build_model(provider, "fake-model", base_url=base, api_key="sk-wrong")
+        with pytest.raises(PermanentError, match="answered 401"):
+            endpoint_health(wrong)

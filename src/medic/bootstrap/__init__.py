@@ -23,6 +23,7 @@ from medic.adapters.loki import LokiLogs
 from medic.adapters.slack import SlackChatOps
 from medic.api import ApiContext, create_app
 from medic.api.slack import slack_router
+from medic.bootstrap.llm import llm_integrations
 from medic.bootstrap.llm import refiner as _refiner
 from medic.bootstrap.paging import pager_integrations, pagers
 from medic.bootstrap.watched import Watched, datadog_metrics, loki_logs, watched
@@ -208,7 +209,7 @@ def integrations(settings: Settings) -> list[Integration]:
         found.append(Integration("datadog", lambda: _closing(datadog_metrics(settings))))
     if settings.loki.url and "loki" not in world.checks:
         found.append(Integration("loki", lambda: _closing(loki_logs(settings))))
-    return [*found, *pager_integrations(settings)]
+    return [*found, *llm_integrations(settings), *pager_integrations(settings)]
 
 
 def _closing(adapter: DatadogMetrics | LokiLogs) -> str:

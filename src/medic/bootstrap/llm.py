@@ -8,13 +8,21 @@ from pydantic_ai.models import Model
 
 from medic.bootstrap.watched import Watched
 from medic.diagnosis.agent import AgentLimits, AgentTools, refine
-from medic.diagnosis.llm import build_model
-from medic.domain import Diagnosis, Incident
+from medic.diagnosis.llm import build_model, endpoint_health
+from medic.domain import Diagnosis, Incident, MedicError
+from medic.integrations import Integration
 from medic.log import get_logger
 from medic.settings import LlmSettings, Settings
 from medic.workflows.context import Refiner
 
-__all__ = ["agent_limits", "agent_refiner", "agent_tools", "llm_model", "refiner"]
+__all__ = [
+    "agent_limits",
+    "agent_refiner",
+    "agent_tools",
+    "llm_integrations",
+    "llm_model",
+    "refiner",
+]
 
 log = get_logger(__name__)
 
@@ -24,6 +32,25 @@ def refiner(settings: Settings, world: Watched) -> Refiner | None:
     if llm.provider is None:
         return None
     return agent_refiner(llm_model(llm), agent_limits(llm), world)
+
+
+def llm_integrations(settings: Settings) -> list[Integration]:
+    """`medic doctor`'s check of the LLM endpoint, when an LLM is configured."""
+    llm = settings.llm
+    if llm.provider is None:
+        return []
+
+    # Built here, not in the timed check: a provider SDK can take seconds to import.
+    try:
+        model = llm_model(llm)
+    except MedicError as e:
+        error = e
+
+        def broken() -> str:
+            raise error
+
+        return [Integration(f"llm ({llm.provider})", broken, "diagnosis")]
+    return [Integration(f"llm ({llm.provider})", lambda: endpoint_health(model), "diagnosis")]
 
 
 def llm_model(llm: LlmSettings) -> Model:

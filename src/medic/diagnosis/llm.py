@@ -9,17 +9,24 @@ The provider SDKs are imported only when a model of theirs is built.
 
 from __future__ import annotations
 
+import asyncio
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol, cast
 
 import httpx2
 from pydantic_ai.exceptions import UserError
 from pydantic_ai.models import Model
 from pydantic_ai.settings import ModelSettings
 
-from medic.domain.errors import InvalidInputError
+from medic.domain.errors import InvalidInputError, PermanentError, TransientError
 
-__all__ = ["DEFAULT_OLLAMA_BASE_URL", "SDK_RETRIES", "LLMProvider", "build_model"]
+__all__ = [
+    "DEFAULT_OLLAMA_BASE_URL",
+    "SDK_RETRIES",
+    "LLMProvider",
+    "build_model",
+    "endpoint_health",
+]
 
 DEFAULT_OLLAMA_BASE_URL = "http://localhost:11434/v1"
 _DEFAULT_REQUEST_TIMEOUT_S = 30.0
@@ -122,3 +129,42 @@ def _anthropic(
     return AnthropicModel(
         model, provider=AnthropicProvider(anthropic_client=client), settings=settings
     )
+
+
+def endpoint_health(model: Model) -> str:
+    """Whether the model's endpoint answers and knows the model: its models list, asked
+    through the same SDK client (and so the same authentication) the agent uses. No
+    tokens are spent. Raises TransientError (unreachable, 429, 5xx) or PermanentError
+    (a refused key, a missing endpoint)."""
+    client = getattr(model, "client", None)
+    models_api = getattr(client, "models", None)
+    if models_api is None:
+        return f"{model.system}:{model.model_name}: no endpoint to check"
+    where = f"{model.system} at {model.base_url}"
+    try:
+        names = asyncio.run(_model_ids(models_api))
+    except Exception as e:  # the SDKs' errors, translated below
+        raise _translated(e, where) from e
+    if model.model_name in names:
+        return f"{where}: answers; model {model.model_name} is listed"
+    shown = ", ".join(sorted(names)[:5]) or "none"
+    return f"{where}: answers, but does not list model {model.model_name} (lists: {shown})"
+
+
+class _ModelsApi(Protocol):
+    """`client.models` of the OpenAI and Anthropic SDKs."""
+
+    async def list(self) -> object: ...
+
+
+async def _model_ids(models_api: object) -> set[str]:
+    page = await cast(_ModelsApi, models_api).list()
+    return {str(getattr(m, "id", "")) for m in getattr(page, "data", [])}
+
+
+def _translated(error: Exception, where: str) -> TransientError | PermanentError:
+    status = getattr(error, "status_code", None)
+    if isinstance(status, int):
+        text = f"{where} answered {status}: {str(error)[:200]}"
+        return TransientError(text) if status == 429 or status >= 500 else PermanentError(text)
+    return TransientError(f"cannot reach {where}: {type(error).__name__}: {str(error)[:200]}")
