@@ -7,13 +7,15 @@ run again does not page twice.
 
 from __future__ import annotations
 
+from dbos import DBOS, SetWorkflowID
+
 from medic.domain import MedicError
 from medic.log import get_logger
 from medic.scribe.paging import escalation_page
 from medic.workflows.context import deps
 from medic.workflows.step import note, step
 
-__all__ = ["page", "resolve_page"]
+__all__ = ["page", "resolve_page", "resolve_page_later", "resolve_page_workflow"]
 
 log = get_logger(__name__)
 
@@ -54,3 +56,17 @@ def resolve_page(incident_id: str, reason: str) -> None:
             note(incident_id, "page", f"resolving the {pager.name} page failed: {e}", key)
         else:
             note(incident_id, "page", f"{pager.name} page resolved: {reason}", key)
+
+
+@DBOS.workflow()
+def resolve_page_workflow(incident_id: str, reason: str) -> None:
+    resolve_page(incident_id, reason)
+
+
+def resolve_page_later(incident_id: str, reason: str) -> None:
+    """Resolve the incident's page in the background, durably and once per incident
+    (the caller, such as webhook ingestion, does not wait for the vendors)."""
+    if not deps().pagers:
+        return
+    with SetWorkflowID(f"page-resolved:{incident_id}"):
+        DBOS.start_workflow(resolve_page_workflow, incident_id, reason)
