@@ -56,6 +56,8 @@ _HEADINGS = (
     "## Root cause and evidence",
     "### Evidence",
     "## Rejected hypotheses",
+    "## LLM agent",
+    "### The agent's suggestions (the model's words, not medic's findings)",
     "## Actions",
     "### Approvals",
     "## Verification",

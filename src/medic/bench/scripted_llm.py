@@ -26,8 +26,9 @@ every earlier response again as output). Here, per request:
   English and JSON with GPT/Claude tokenizers, plus 4 tokens of framing per message;
 - output: the response's text and tool calls (name and JSON arguments), the same way.
 
-The agent's `UsageLimits` (requests, total tokens, tool calls) apply to these counts
-exactly as they would to a provider's.
+This is the agent budget's own estimate (`medic.diagnosis.agent_budget`), so the
+budget's before-request check and the billed counts agree here; the request and tool
+call limits and the token limit apply to these counts as they would to a provider's.
 """
 
 from __future__ import annotations
