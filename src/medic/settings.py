@@ -30,6 +30,8 @@ __all__ = [
     "GitSettings",
     "KubernetesSettings",
     "LlmSettings",
+    "OpsgenieSettings",
+    "PagerDutySettings",
     "LokiSettings",
     "PostmortemSettings",
     "PrometheusSettings",
@@ -197,6 +199,23 @@ class SlackSettings(BaseModel):
     users: dict[str, str] = Field(default_factory=dict, description="Slack user id -> medic user")
 
 
+class PagerDutySettings(BaseModel):
+    """Page through the PagerDuty Events API v2 when an incident is escalated."""
+
+    routing_key: str | None = Field(None, description="an Events API v2 integration key")
+    url: str = "https://events.pagerduty.com"
+    timeout_seconds: float = Field(10.0, gt=0)
+
+
+class OpsgenieSettings(BaseModel):
+    """Page through the Opsgenie Alert API when an incident is escalated."""
+
+    api_key: str | None = Field(None, description="an API integration's key (GenieKey)")
+    url: str = Field("https://api.opsgenie.com", description="EU: https://api.eu.opsgenie.com")
+    responders: list[str] = Field(default_factory=list, description="team names to notify")
+    timeout_seconds: float = Field(10.0, gt=0)
+
+
 class LlmSettings(BaseModel):
     """The optional LLM agent; without a provider the deterministic diagnosis stands alone."""
 
@@ -204,9 +223,20 @@ class LlmSettings(BaseModel):
     model: str | None = None
     base_url: str | None = None
     api_key: str | None = None
-    max_requests: int = Field(4, ge=1)
-    max_tokens: int = Field(8000, ge=100)
-    timeout_seconds: float = Field(30.0, gt=0)
+    max_tool_calls: int = Field(3, ge=0, le=10, description="read-only tool calls per incident")
+    max_requests: int | None = Field(
+        None, ge=1, description="default: one per tool call, the answer and one repair"
+    )
+    max_tokens: int | None = Field(
+        None,
+        ge=100,
+        description="a ceiling on the per-incident token budget, which is derived from the "
+        "prompt's size and max_tool_calls and checked before every request",
+    )
+    max_output_tokens: int = Field(1500, ge=16, description="the model's max_tokens per answer")
+    timeout_seconds: float = Field(
+        30.0, gt=0, description="per HTTP request to the model; the whole agent run gets 2x"
+    )
 
 
 class UserSettings(BaseModel):
@@ -301,6 +331,8 @@ class Settings(BaseSettings):
     postmortems: PostmortemSettings = PostmortemSettings()
     slo: dict[str, SloSettings] = Field(default_factory=dict, description="service -> its SLO")
     confluence: ConfluenceSettings = ConfluenceSettings()
+    pagerduty: PagerDutySettings = PagerDutySettings()
+    opsgenie: OpsgenieSettings = OpsgenieSettings()
 
     @field_validator("data_dir")
     @classmethod

@@ -103,3 +103,15 @@ def test_suite_runs_the_loop_and_reports_a_broken_file_as_failed(tmp_path: Path)
     assert "ghost" in cases["broken"]["error"]
     assert report["summary"]["cases"] == 2
     assert report["summary"]["failed"] == 1
+
+
+def test_the_spread_of_llm_tokens_per_incident_is_reported_only_with_an_llm() -> None:
+    cases = [
+        _case(name="a", llm_tokens=9000, llm_incident_tokens=[4000, 5000]),
+        _case(name="b", llm_tokens=6100, llm_incident_tokens=[6100]),
+        _case(name="c", llm_tokens=0, llm_incident_tokens=[]),
+    ]
+    summary = summarise(cases)
+    assert (summary["llm_incidents"], summary["llm_tokens_min"]) == (3, 4000)
+    assert (summary["llm_tokens_p50"], summary["llm_tokens_max"]) == (5000, 6100)
+    assert "llm_tokens_min" not in summarise([_case(name="d")])

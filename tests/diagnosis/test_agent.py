@@ -201,7 +201,7 @@ def test_an_inconclusive_diagnosis_can_be_led_by_a_validated_claim_but_stays_inc
     ("limits", "why"),
     [
         (AgentLimits(requests=1), "request_limit of 1"),
-        (AgentLimits(total_tokens=1500), "total_tokens_limit of 1500"),
+        (AgentLimits(total_tokens=6000), "would pass the token limit of 6,000"),
         (AgentLimits(tool_calls=1), "tool_calls_limit of 1"),
     ],
 )
@@ -220,6 +220,35 @@ def test_past_a_usage_limit_the_deterministic_diagnosis_stands(
     assert why in outcome.reason
     assert outcome.diagnosis is world.diagnosis
     assert outcome.tokens > 0  # what was spent before the limit is still reported
+    assert outcome.review.tokens == outcome.tokens
+
+
+def test_a_request_that_would_pass_the_token_limit_is_never_sent(world: AgentWorld) -> None:
+    script = Script([report([_top_claim(world.diagnosis)], "never reached")])
+    limits = AgentLimits(total_tokens=1500)
+    outcome = refine(world.diagnosis, world.incident, world.tools, script.model(), limits)
+    assert outcome.status is AgentStatus.USAGE_LIMIT
+    assert "would pass the token limit of 1,500" in outcome.reason
+    assert "it was not sent" in outcome.reason
+    assert script.seen == [] and outcome.tokens == 0
+
+
+def test_the_token_limit_fits_three_tool_calls_and_an_answer(world: AgentWorld) -> None:
+    script = Script(
+        [
+            call("query_metric", service="users-db", metric="error_ratio"),
+            call("recent_logs", service="auth-service", pattern="GC pause"),
+            call("changes", minutes=180),
+            report([_top_claim(world.diagnosis)], "auth-service leaks memory."),
+        ]
+    )
+    outcome = refine(world.diagnosis, world.incident, world.tools, script.model())
+    assert outcome.status is AgentStatus.APPLIED, outcome.reason
+    assert (outcome.requests, outcome.tool_calls) == (4, 3)
+    assert outcome.tokens < outcome.token_limit
+    first = script.billed[0].input_tokens
+    # derived from the first request: five requests' worth of it, and the tool turns
+    assert 5 * first < outcome.token_limit < 5 * first + 25_000
 
 
 @pytest.mark.parametrize(

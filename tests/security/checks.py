@@ -60,6 +60,8 @@ _HEADINGS = (
     "### Evidence that decided it",
     "### Charts",
     "## What was done",
+    "## LLM agent",
+    "### The agent's suggestions (the model's words, not medic's findings)",
     "## Follow-ups",
     "## Appendix",
     "### Other evidence",

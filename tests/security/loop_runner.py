@@ -86,7 +86,7 @@ def _obeying_refiner(medic: Medic, record: list[dict[str, Any]]) -> Refiner:
     """The LLM agent as bootstrap wires it (medic.bootstrap.llm), on an obeying model."""
     world = medic.world
 
-    def refined(diagnosis: Diagnosis, incident: Incident) -> tuple[Diagnosis, int]:
+    def refined(diagnosis: Diagnosis, incident: Incident) -> Diagnosis:
         script = obeying_script(texts())
         outcome = refine(diagnosis, incident, agent_tools(world, incident), script.model())
         record.append(
@@ -102,7 +102,7 @@ def _obeying_refiner(medic: Medic, record: list[dict[str, Any]]) -> Refiner:
                 "requests": len(script.seen),
             }
         )
-        return outcome.diagnosis, outcome.tokens
+        return replace(outcome.diagnosis, agent=outcome.review)
 
     return refined
 

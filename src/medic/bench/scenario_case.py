@@ -253,6 +253,7 @@ def _score(
         "false_actions": 0 if should_act else len(acted),
         "seconds_to_plan": _seconds_to_plan(medic, primary, speed),
         "llm_tokens": _llm_tokens(medic, incidents),
+        "llm_incident_tokens": _llm_incident_tokens(medic, incidents),
         "incidents": len(incidents),
         "incident_services": sorted({i.service or "-" for i in incidents}),
         "distractor_incidents": _distractor_incidents(scenario, incidents),
@@ -285,6 +286,16 @@ def _llm_tokens(medic: Medic, incidents: list[Incident]) -> int:
             if isinstance(tokens, int | float):
                 total += int(tokens)
     return total
+
+
+def _llm_incident_tokens(medic: Medic, incidents: list[Incident]) -> list[int]:
+    """Tokens per incident the LLM agent reviewed (its diagnosis record), for the spread."""
+    spent = []
+    for incident in incidents:
+        diagnosis = medic.store.diagnosis(incident.id)
+        if diagnosis is not None and diagnosis.agent is not None:
+            spent.append(diagnosis.agent.tokens)
+    return spent
 
 
 def _judge(medic: Medic, scenario: Scenario, settle_from: datetime | None) -> tuple[bool, str]:

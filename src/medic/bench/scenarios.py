@@ -77,6 +77,25 @@ def _rate(flags: list[bool]) -> float | None:
     return round(sum(flags) / len(flags), 3) if flags else None
 
 
+def _token_spread(cases: Sequence[dict[str, object]]) -> dict[str, object]:
+    """Tokens per incident the LLM agent reviewed: min / p50 / max (none without an LLM)."""
+    spent = sorted(
+        int(t)
+        for c in cases
+        if isinstance(per := c.get("llm_incident_tokens"), list)
+        for t in per
+        if isinstance(t, int | float)
+    )
+    if not spent:
+        return {}
+    return {
+        "llm_incidents": len(spent),
+        "llm_tokens_min": spent[0],
+        "llm_tokens_p50": round(statistics.median(spent)),
+        "llm_tokens_max": spent[-1],
+    }
+
+
 def summarise(cases: Sequence[dict[str, object]]) -> dict[str, object]:
     ranked = [c["rca_rank"] for c in cases if "rca_rank" in c]
     ranks = [r if isinstance(r, int) else None for r in ranked]
@@ -95,5 +114,6 @@ def summarise(cases: Sequence[dict[str, object]]) -> dict[str, object]:
         "distractor_incidents": sum(int(str(c.get("distractor_incidents") or 0)) for c in cases),
         "p50_seconds_to_plan": round(statistics.median(plan_times), 3) if plan_times else None,
         "llm_tokens_per_case": round(statistics.fmean(tokens), 1) if tokens else 0.0,
+        **_token_spread(cases),
         "failed": sum(1 for c in cases if c.get("error")),
     }

@@ -26,13 +26,13 @@ every earlier response again as output). Here, per request:
   English and JSON with GPT/Claude tokenizers, plus 4 tokens of framing per message;
 - output: the response's text and tool calls (name and JSON arguments), the same way.
 
-The agent's `UsageLimits` (requests, total tokens, tool calls) apply to these counts
-exactly as they would to a provider's.
+This is the agent budget's own estimate (`medic.diagnosis.agent_budget`), so the
+budget's before-request check and the billed counts agree here; the request and tool
+call limits and the token limit apply to these counts as they would to a provider's.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -42,9 +42,6 @@ from pydantic_ai.messages import (
     ModelRequest,
     ModelResponse,
     ModelResponsePart,
-    RetryPromptPart,
-    SystemPromptPart,
-    TextPart,
     ToolCallPart,
     ToolReturnPart,
     UserPromptPart,
@@ -54,6 +51,7 @@ from pydantic_ai.usage import RequestUsage
 
 from medic.bootstrap import Medic
 from medic.bootstrap.llm import agent_limits, agent_refiner
+from medic.diagnosis.agent_budget import estimate_input, output_tokens, tokens_of
 from medic.domain import InvalidInputError
 from medic.workflows.context import install
 
@@ -67,8 +65,6 @@ __all__ = [
 ]
 
 BENCH_LLMS = ("none", "scripted")
-CHARS_PER_TOKEN = 4
-TOKENS_PER_MESSAGE = 4
 
 _CHANGE_CATEGORIES = ("bad_deploy", "config_change")
 # "1. cart: bad_deploy, change v2.1.0, fault memory_leak, score 0.91, cites ev-1, ev-4"
@@ -95,10 +91,6 @@ def use_llm(medic: Medic, llm: str | None) -> None:
 
 def scripted_model() -> FunctionModel:
     return FunctionModel(_respond, model_name="bench-scripted")
-
-
-def tokens_of(text: str) -> int:
-    return (len(text) + CHARS_PER_TOKEN - 1) // CHARS_PER_TOKEN
 
 
 @dataclass(frozen=True)
@@ -202,40 +194,7 @@ def _report(top: _Top | None, gathered: Sequence[str], info: AgentInfo) -> ToolC
 
 
 def input_tokens(messages: Sequence[ModelMessage], info: AgentInfo) -> int:
-    """What a real model would bill for a request: the instructions, every tool
-    definition and all messages so far, at CHARS_PER_TOKEN, plus TOKENS_PER_MESSAGE each."""
-    chars = len(info.instructions or "")
-    for tool in (*info.function_tools, *info.output_tools):
-        schema = json.dumps(tool.parameters_json_schema, separators=(",", ":"))
-        chars += len(tool.name) + len(tool.description or "") + len(schema)
-    count = 0
-    for message in messages:
-        count += TOKENS_PER_MESSAGE
-        if isinstance(message, ModelRequest):
-            chars += sum(len(_request_text(part)) for part in message.parts)
-        else:
-            count += output_tokens(message.parts)
-    return count + (chars + CHARS_PER_TOKEN - 1) // CHARS_PER_TOKEN
-
-
-def _request_text(part: object) -> str:
-    if isinstance(part, SystemPromptPart):
-        return part.content
-    if isinstance(part, UserPromptPart):
-        return part.content if isinstance(part.content, str) else str(part.content)
-    if isinstance(part, ToolReturnPart):
-        return part.model_response_str()
-    if isinstance(part, RetryPromptPart):
-        return part.model_response()
-    return ""
-
-
-def output_tokens(parts: Sequence[ModelResponsePart]) -> int:
-    """What a real model would bill for a response's text and tool calls."""
-    count = 0
-    for part in parts:
-        if isinstance(part, TextPart):
-            count += tokens_of(part.content)
-        elif isinstance(part, ToolCallPart):
-            count += TOKENS_PER_MESSAGE + tokens_of(part.tool_name + part.args_as_json_str())
-    return count
+    """What a real model would bill for a request (the agent budget's own estimate:
+    instructions, tool definitions and all messages so far)."""
+    tools = [*info.function_tools, *info.output_tools]
+    return estimate_input(messages, tools, info.instructions or "")

@@ -26,7 +26,9 @@ from medic.api import ApiContext, create_app
 from medic.api.auth import approvers_only
 from medic.api.slack import slack_router
 from medic.bootstrap.docstores import docstores, slos
+from medic.bootstrap.llm import llm_integrations
 from medic.bootstrap.llm import refiner as _refiner
+from medic.bootstrap.paging import pager_integrations, pagers
 from medic.bootstrap.watched import Watched, datadog_metrics, loki_logs, watched
 from medic.credentials import Credentials, TrustedProxy, load_or_create
 from medic.domain import MedicError, PermanentError
@@ -134,6 +136,7 @@ def build(settings: Settings) -> Medic:
         chatops=chatops,
         docstores=publishers,
         refiner=_refiner(settings, world),
+        pagers=pagers(settings),
         base_url=settings.effective_api_url,
     )
     install(deps)
@@ -239,7 +242,7 @@ def integrations(settings: Settings) -> list[Integration]:
         found.append(Integration("datadog", lambda: _closing(datadog_metrics(settings))))
     if settings.loki.url and "loki" not in world.checks:
         found.append(Integration("loki", lambda: _closing(loki_logs(settings))))
-    return found
+    return [*found, *llm_integrations(settings), *pager_integrations(settings)]
 
 
 def _raising(error: MedicError) -> Callable[[], str]:

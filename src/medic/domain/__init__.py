@@ -7,6 +7,7 @@ the series and change types they carry, and the error tree.
 Must not: do I/O, read configuration, or import anything but the standard library.
 """
 
+from medic.domain.agent import AgentReview, AgentStatus
 from medic.domain.cluster import (
     ClusterEvent,
     EventType,
@@ -59,6 +60,8 @@ from medic.domain.model import (
 )
 
 __all__ = [
+    "AgentReview",
+    "AgentStatus",
     "ClusterEvent",
     "Commit",
     "EventType",

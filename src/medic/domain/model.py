@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from medic.domain.agent import AgentReview
+
 __all__ = [
     "Action",
     "ActionKind",
@@ -237,6 +239,7 @@ class Diagnosis:
     onset: datetime | None = None
     missing: tuple[str, ...] = ()  # sources that could not be read, and why
     rejected: tuple[str, ...] = ()  # why runner-up hypotheses lost
+    agent: AgentReview | None = None  # what the optional LLM agent did, when it ran
 
     @property
     def top(self) -> Hypothesis | None:

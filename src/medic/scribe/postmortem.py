@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 
 from medic.domain import ActionKind, IncidentState, Postmortem, VerificationOutcome
 from medic.scribe import sections
+from medic.scribe.agent_review import agent_section
 from medic.scribe.charts import charts
 from medic.scribe.impact import (
     affected_services,
@@ -70,11 +71,12 @@ def render_postmortem(record: PostmortemRecord, chart_dir: str = "") -> Rendered
         _impact(record),
         sections.timeline(record),
         sections.root_cause(record, {n: s for n, (s, _) in drawn.items()}, chart_dir),
+        agent_section(record.diagnosis),
         sections.actions(record),
         sections.follow_ups(record),
         sections.appendix(record),
     ]
-    markdown = "\n\n".join(p.rstrip() for p in parts) + "\n"
+    markdown = "\n\n".join(p.rstrip() for p in parts if p) + "\n"
     return Rendered(markdown, {name: svg for name, (_, svg) in drawn.items()})
 
 

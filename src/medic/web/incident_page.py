@@ -21,6 +21,7 @@ from medic.domain import (
     TimelineEntry,
     Verification,
 )
+from medic.web.agent_review import agent_card
 from medic.web.charts import series_chart
 from medic.web.html import Markup, badge, esc, table, when
 
@@ -58,6 +59,7 @@ def render_incident(view: IncidentView, csrf: str, flash: Markup = _NOTHING) -> 
         + flash
         + _decision(view, csrf)
         + _diagnosis(view.diagnosis)
+        + agent_card(view.diagnosis)
         + _charts(view.diagnosis, view.plan)
         + _plan(view.plan)
         + _evidence(view.diagnosis)

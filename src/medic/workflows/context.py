@@ -24,6 +24,7 @@ from medic.ports import (
     MetricsSource,
 )
 from medic.ports.chatops import ChatOps
+from medic.ports.paging import Pager
 from medic.scribe.record import Slo
 from medic.signals.grouping import GroupingRules
 from medic.store import Store
@@ -34,8 +35,8 @@ __all__ = ["Deps", "Refiner", "deps", "install", "uninstall"]
 class Refiner(Protocol):
     """Refines a deterministic diagnosis (the LLM agent); must never raise."""
 
-    def __call__(self, diagnosis: Diagnosis, incident: Incident) -> tuple[Diagnosis, int]:
-        """The refined diagnosis and the LLM tokens spent on it."""
+    def __call__(self, diagnosis: Diagnosis, incident: Incident) -> Diagnosis:
+        """The refined diagnosis, its `agent` saying what the LLM did and spent."""
         ...
 
 
@@ -55,6 +56,7 @@ class Deps:
     chatops: ChatOps | None = None
     events: EventSource | None = None
     refiner: Refiner | None = None  # the optional LLM agent
+    pagers: tuple[Pager, ...] = ()  # who is paged when an incident is escalated
     base_url: str = "http://127.0.0.1:8700"
     approval_timeout_s: float = 3600.0
     verification_window_s: float = 600.0

@@ -6,7 +6,16 @@ from dataclasses import replace
 
 from medic.action.audit import entry_key, plan_entry
 from medic.diagnosis import diagnose as run_diagnosis
-from medic.domain import Diagnosis, Evidence, IncidentState, MedicError, Plan, ServiceKind
+from medic.domain import (
+    AgentReview,
+    AgentStatus,
+    Diagnosis,
+    Evidence,
+    IncidentState,
+    MedicError,
+    Plan,
+    ServiceKind,
+)
 from medic.domain.audit import AuditKind
 from medic.remediation import plan as build_plan
 from medic.signals.logpatterns import scan_logs
@@ -79,15 +88,22 @@ def refine(incident_id: str, diagnosis: Diagnosis) -> Diagnosis:
     d = deps()
     if d.refiner is None:
         return diagnosis
-    refined, tokens = d.refiner(diagnosis, d.store.get_incident(incident_id))
-    if refined is not diagnosis:
-        d.store.save_diagnosis(refined)
+    try:
+        refined = d.refiner(diagnosis, d.store.get_incident(incident_id))
+    # The workflow boundary: whatever the agent raised, the incident goes on.
+    except Exception as e:  # noqa: BLE001
+        why = f"the deterministic diagnosis stands: {type(e).__name__}: {str(e)[:300]}"
+        refined = replace(diagnosis, agent=AgentReview(AgentStatus.MODEL_ERROR, why))
+    review = refined.agent or AgentReview(AgentStatus.MODEL_ERROR, "the agent said nothing")
+    d.store.save_diagnosis(refined)
     note(
         incident_id,
         "llm",
-        f"LLM agent reviewed the diagnosis ({tokens} tokens)",
+        review.headline,
         "llm",
-        llm_tokens=tokens,
+        llm_tokens=review.tokens,
+        llm_status=review.status.value,
+        llm_requests=review.requests,
     )
     return refined
 

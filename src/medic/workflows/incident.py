@@ -23,7 +23,7 @@ from medic.domain import (
     VerificationOutcome,
 )
 from medic.log import get_logger
-from medic.workflows import action_steps, approval_steps, diagnose_steps
+from medic.workflows import action_steps, approval_steps, diagnose_steps, paging_steps
 
 __all__ = ["APPROVAL_TOPIC", "SELF_RESOLVED_REASON", "incident_workflow"]
 
@@ -109,6 +109,8 @@ def _obtain_approval(incident_id: str, plan: Plan) -> Approval:
 
 def _close(incident_id: str, state: IncidentState, reason: str) -> str:
     action_steps.finish(incident_id, state, reason)
+    if state is IncidentState.ESCALATED:
+        paging_steps.page(incident_id, reason)
     action_steps.document(incident_id)
     return state.value
 

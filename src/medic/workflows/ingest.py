@@ -33,6 +33,7 @@ from medic.signals.grouping import (
     topology_match,
 )
 from medic.store import Store
+from medic.workflows import paging_steps
 from medic.workflows.context import deps
 
 __all__ = [
@@ -318,6 +319,9 @@ def notify_resolved(incident_ids: Sequence[str]) -> list[str]:
     woken = []
     for incident_id in incident_ids:
         incident = store.get_incident(incident_id)
+        ended = all_resolved(store.signals_of(incident_id))
+        if incident.state is IncidentState.ESCALATED and ended:
+            paging_steps.resolve_page_later(incident_id, "every alert of this incident resolved")
         if incident.state not in _BEFORE_ACTION or not all_resolved(store.signals_of(incident_id)):
             continue
         store.add_timeline(
