@@ -9,12 +9,14 @@ from fastapi.responses import RedirectResponse
 from fastapi_offline import FastAPIOffline
 
 import medic
+from medic.action import Policy
 from medic.api.errors import install_error_handlers
 from medic.credentials import Credentials
-from medic.ports import Clock
+from medic.ports import ChangeSource, Clock, MetricsSource
 from medic.store import Store
 from medic.web import WebContext, web_router
 from medic.web.routes import Decide
+from medic.web.telemetry import Telemetry
 
 __all__ = ["ApiContext", "context", "create_app"]
 
@@ -30,6 +32,11 @@ class ApiContext:
     max_webhook_bytes: int = MAX_WEBHOOK_BYTES
     routers: tuple[APIRouter, ...] = ()  # optional channels (e.g. Slack), wired by bootstrap
     web_decide: Decide | None = None  # the web UI's decision function (tests replace it)
+    # what the console reads from the watched system (its charts continue past the
+    # diagnosis) and the policy it shows; both optional
+    metrics: MetricsSource | None = None
+    changes: ChangeSource | None = None
+    policy: Policy | None = None
 
 
 def context(request: Request) -> ApiContext:
@@ -52,7 +59,12 @@ def create_app(ctx: ApiContext) -> FastAPI:
     app.include_router(webhooks.router)
     app.include_router(incidents.router)
     app.include_router(control.router)
-    web = WebContext(store=ctx.store, credentials=ctx.credentials)
+    web = WebContext(
+        store=ctx.store,
+        credentials=ctx.credentials,
+        telemetry=Telemetry(ctx.metrics, ctx.changes, ctx.clock.now),
+        policy=ctx.policy,
+    )
     if ctx.web_decide is not None:
         web = replace(web, decide=ctx.web_decide)
     app.include_router(web_router(web))

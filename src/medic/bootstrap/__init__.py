@@ -83,6 +83,9 @@ class Medic:
                 clock=self.deps.clock,
                 base_url=self.settings.effective_api_url,
                 routers=self.routers,
+                metrics=self.deps.metrics,
+                changes=self.deps.changes,
+                policy=self.deps.policy,
             )
         )
 
