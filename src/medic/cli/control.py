@@ -20,7 +20,7 @@ from rich.markup import escape
 
 from medic.action.audit import export_line, verify_chain
 from medic.cli.control_client import ControlClient
-from medic.credentials import load_or_create
+from medic.cli.readonly import missing_store, user_token
 from medic.domain import MedicError
 from medic.settings import Settings, load_settings
 from medic.store import Store
@@ -48,14 +48,7 @@ def _settings() -> Settings:
 
 
 def _client(settings: Settings) -> ControlClient:
-    token = settings.token
-    if token is None:
-        credentials = load_or_create(
-            settings.credentials_path, settings.webhook_tokens, settings.users
-        )
-        user = credentials.any_user_token()
-        token = user[1] if user else None
-    return ControlClient(settings.effective_api_url, token)
+    return ControlClient(settings.effective_api_url, user_token(settings))
 
 
 def _fail(exc: MedicError, code: int = 1) -> typer.Exit:
@@ -97,7 +90,11 @@ def _store(settings: Settings) -> Store:
 @audit_app.command("verify")
 def audit_verify() -> None:
     """Recompute the hash chain; exit 1 and name the first broken entry if tampered."""
-    with _store(_settings()) as store:
+    settings = _settings()
+    if (missing := missing_store(settings)) is not None:
+        console.print(f"no audit log yet: {missing} does not exist (nothing was recorded)")
+        return
+    with _store(settings) as store:
         try:
             report = verify_chain(store.audit.entries(), store.audit.head())
         except MedicError as exc:
@@ -119,7 +116,11 @@ def audit_export(
     ] = None,
 ) -> None:
     """Write the audit log as JSON lines, oldest first."""
-    with _store(_settings()) as store:
+    settings = _settings()
+    if (missing := missing_store(settings)) is not None:
+        errors.print(f"no audit log yet: {missing} does not exist (nothing was recorded)")
+        return
+    with _store(settings) as store:
         try:
             if out is None:
                 count = _write(store, sys.stdout)

@@ -13,9 +13,13 @@ __all__ = ["incident_panel", "incidents_table", "plan_panel"]
 
 
 def incidents_table(incidents: list[dict[str, Any]]) -> Table:
+    # Ids are never cut or wrapped, whatever the terminal's width: they are for copying.
     table = Table(title="incidents")
-    for column in ("id", "state", "service", "severity", "opened", "title"):
-        table.add_column(column)
+    widest = max((len(i["id"]) for i in incidents), default=2)
+    table.add_column("id", no_wrap=True, min_width=widest, overflow="ignore")
+    for column in ("state", "service", "severity", "opened"):
+        table.add_column(column, overflow="fold")
+    table.add_column("title", overflow="fold", ratio=1)
     for i in incidents:
         table.add_row(
             i["id"],
@@ -41,11 +45,12 @@ def plan_panel(detail: dict[str, Any]) -> Panel:
     return Panel("\n".join(lines), title="proposed plan")
 
 
-def incident_panel(detail: dict[str, Any]) -> RenderableType:
+def incident_panel(detail: dict[str, Any], page_url: str) -> RenderableType:
+    """`page_url`: the incident's console page (what a person opens, not the JSON API)."""
     head = (
         f"[bold]{escape(detail['title'])}[/]\n"
         f"state: {detail['state']}   service: {escape(detail.get('service') or '-')}   "
-        f"opened: {detail['opened_at'][:19]}\n{detail['url']}"
+        f"opened: {detail['opened_at'][:19]}\n{escape(page_url)}"
     )
     parts: list[RenderableType] = [Panel(head, title=detail["id"])]
     diagnosis = detail.get("diagnosis")
