@@ -128,7 +128,7 @@ def incidents_list(
     if json_output:
         print(json.dumps(listed, indent=2))
         return
-    console.print(incidents_table(listed))
+    console.print(incidents_table(listed, console.width))
     console.print(f"console: {client.base_url}/ui", soft_wrap=True)
 
 

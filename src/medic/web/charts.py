@@ -95,7 +95,8 @@ def _value_axis(f: _Frame, unit: str) -> str:
     scale = scale_for(unit, max(abs(f.lo), abs(f.hi)))
     ticks = nice_ticks(f.lo / scale.factor, f.hi / scale.factor)
     step = ticks[1] - ticks[0] if len(ticks) > 1 else 1.0
-    decimals = 0 if step >= 1 else 1 if step >= 0.1 else 2
+    # as many decimals as the step needs: 0.25 GiB steps read 0.25, 0.50, 0.75
+    decimals = next((d for d in range(4) if abs(step * 10**d - round(step * 10**d)) < 1e-6), 3)
     out = []
     for tick in ticks:
         raw = tick * scale.factor
@@ -148,11 +149,15 @@ def _onset(f: _Frame, onset: datetime | None, until: float | None) -> str:
 def _level(f: _Frame, value: float, unit: str, cls: str, text: str, colour: str) -> str:
     ly = f.y(value)
     dash = ' stroke-dasharray="6 4"' if cls == "threshold" else ""
+    # The limit is labelled at the left (the moments crowd the right), below its line.
+    x, anchor, dy = (
+        (_LEFT + 4, "start", 14) if cls == "limit" else (_LEFT + f.plot_w - 4, "end", -4)
+    )
     return (
         f'<line class="{cls}" x1="{_LEFT}" x2="{_LEFT + f.plot_w}" y1="{ly:.1f}" y2="{ly:.1f}" '
         f'stroke="{colour}" stroke-width="1.4"{dash}/>'
-        f'<text x="{_LEFT + f.plot_w - 4}" y="{ly - 4:.1f}" font-size="12" fill="{colour}" '
-        f'text-anchor="end">{esc(text)} {esc(format_value(value, unit))}</text>'
+        f'<text x="{x}" y="{ly + dy:.1f}" font-size="12" fill="{colour}" '
+        f'text-anchor="{anchor}">{esc(text)} {esc(format_value(value, unit))}</text>'
     )
 
 

@@ -86,7 +86,7 @@ def render_control(state: PauseState, policy: Policy | None, csrf: str) -> Marku
     if policy is None:
         rules = '<p class="muted">no policy loaded in this process</p>'
     else:
-        document = json.dumps(policy.document.model_dump(mode="json"), indent=2)
+        document = json.dumps(policy.document.model_dump(mode="json", exclude_none=True), indent=2)
         auto = ", ".join(sorted(a.value for a in policy.auto_actions)) or "none"
         rules = (
             f"<p>default autonomy <b>{esc(policy.autonomy)}</b> · actions allowed without "

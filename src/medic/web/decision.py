@@ -87,6 +87,8 @@ def _status(view: IncidentView) -> Markup:
         phase = f"Escalated: {view.escalation or 'see the timeline'}"
     elif inc.state is IncidentState.REJECTED and decided is None:
         phase = "The plan was rejected."
+    if view.shown_state == "approved" and inc.state is IncidentState.AWAITING_APPROVAL:
+        phase = "medic acts on it now."
     if inc.state is IncidentState.EXECUTING and view.plan is not None:
         actions = ", ".join(f"{a.kind.value} {a.target}" for a in view.plan.immediate)
         phase = f"medic is executing: {actions}."
@@ -106,10 +108,11 @@ def decision_box(view: IncidentView, csrf: str) -> Markup:
         body = _forms(view, csrf)
     else:
         body = _status(view)
-    cls = "decide" if state is IncidentState.AWAITING_APPROVAL else "decided"
+    shown = view.shown_state
+    cls = "decide" if shown == IncidentState.AWAITING_APPROVAL.value else "decided"
     return Markup(
-        f'<section class="card {cls}" id="decide" data-state="{esc(state.value)}">'
-        f"<h2>Decision {badge(state.value)}</h2>{body}</section>"
+        f'<section class="card {cls}" id="decide" data-state="{esc(shown)}">'
+        f"<h2>Decision {badge(shown)}</h2>{body}</section>"
     )
 
 

@@ -189,6 +189,7 @@ def page(title: str, body: Markup, user: str | None = None, logout_csrf: str = "
     return (
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
         '<meta name=viewport content="width=device-width,initial-scale=1">'
+        '<link rel="icon" href="data:,">'
         f"<title>{esc(title)} · medic</title><style>{_CSS}</style></head><body>"
         f'<header class="top"><a href="/ui">medic</a><nav aria-label="console">'
         '<a href="/ui">Incidents</a><a href="/ui/audit">Audit log</a>'

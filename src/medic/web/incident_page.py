@@ -26,7 +26,7 @@ def _head(view: IncidentView) -> Markup:
     return Markup(
         f"<h1>{esc(inc.title)}</h1>"
         f'<div class="meta"><span class="hash" id="incident-id">{esc(inc.id)}</span>'
-        f'<span id="state">{badge(inc.state.value)}</span>'
+        f'<span id="state">{badge(view.shown_state)}</span>'
         f"{badge(inc.severity.value)}<span>{esc(inc.service or '—')} in "
         f"{esc(inc.namespace or '—')}</span><span>opened {when(inc.opened_at)}</span>"
         f"<span>updated {when(inc.updated_at)}</span></div>"
@@ -38,8 +38,11 @@ def live_sections(view: IncidentView, csrf: str) -> dict[str, Markup]:
     return {
         "head": _head(view),
         "banner": banner(view),
+        "diagnosis": _diagnosis(view.diagnosis),
+        "plan": _plan(view.plan),
         "decision": decision_box(view, csrf),
         "progress": progress(view),
+        "evidence": _evidence(view.diagnosis),
         "outcome": _outcome(view),
         "timeline": _timeline(view.timeline),
     }
@@ -59,12 +62,12 @@ def render_incident(
         + _live("head", live["head"])
         + flash
         + _live("banner", live["banner"])
-        + _diagnosis(view.diagnosis)
-        + f'<div data-live="charts">{render_charts(view.diagnosis, charts)}</div>'
-        + _plan(view.plan)
+        + _live("diagnosis", live["diagnosis"])
+        + _live("charts", render_charts(view.diagnosis, charts))
+        + _live("plan", live["plan"])
         + _live("decision", live["decision"])
         + _live("progress", live["progress"])
-        + _evidence(view.diagnosis)
+        + _live("evidence", live["evidence"])
         + _live("outcome", live["outcome"])
         + _live("timeline", live["timeline"])
         + "</div>"
@@ -186,7 +189,9 @@ def _action(a: Action) -> Markup:
 
 def _plan(plan: Plan | None) -> Markup:
     if plan is None:
-        return Markup('<section class="card"><h2>Plan</h2><p class="muted">not yet</p></section>')
+        return Markup(
+            '<section class="card" id="plan"><h2>Plan</h2><p class="muted">not yet</p></section>'
+        )
     now = "".join(_action(a) for a in plan.immediate) or '<p class="muted">nothing</p>'
     later = "".join(_action(a) for a in plan.long_term) or '<p class="muted">nothing</p>'
     return Markup(

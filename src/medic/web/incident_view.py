@@ -33,7 +33,7 @@ __all__ = ["ChartSpec", "IncidentView", "chart_specs", "load_view"]
 
 FEATURED_CHARTS = 4
 # How long after an incident ended its charts keep going (the recovery, settled).
-_AFTER_END = timedelta(minutes=10)
+_AFTER_END = timedelta(minutes=30)
 _ESCALATED = "escalated: "
 
 
@@ -67,6 +67,17 @@ class IncidentView:
             return None
         mine = [a for a in self.approvals if a.plan_hash == self.plan.hash]
         return mine[-1] if mine else None
+
+    @property
+    def shown_state(self) -> str:
+        """The state as a person should read it: once a human decided, the incident is
+        no longer awaiting approval, even before the workflow takes the decision up."""
+        state = self.incident.state.value
+        decided = self.decided
+        final = (ApprovalDecision.APPROVED, ApprovalDecision.REJECTED)
+        if state == "awaiting_approval" and decided is not None and decided.decision in final:
+            return decided.decision.value
+        return state
 
     @property
     def version(self) -> str:
