@@ -41,12 +41,14 @@ def test_version() -> None:
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[MedicServer]:
-    with MedicServer(
+    serve = MedicServer(
         tmp_path / "data",
         f"sqlite:///{tmp_path / 'data' / 'medic.sqlite'}",
         MEDIC_SANDBOX__SPEED="60",
         MEDIC_WATCHDOG__INTERVAL_SECONDS="1",
-    ) as running:
+    )
+    serve.start_timeout = 180.0  # a loaded machine starts it slowly
+    with serve as running:
         yield running
 
 
