@@ -6,9 +6,11 @@ BIN := $(VENV)/bin
 .PHONY: demo test lint typecheck contracts unit install install-test services clean
 
 $(BIN)/medic: pyproject.toml
+	@echo "==> creating the virtualenv $(VENV) and installing medic with its pinned dependencies"
+	@echo "    (about 90 packages, ~600 MB: 2-3 minutes the first time, seconds after)"
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --progress-bar on -e .
 	touch $(BIN)/medic
 
 $(VENV)/.test-installed: $(BIN)/medic
@@ -19,6 +21,8 @@ install: $(BIN)/medic
 install-test: $(VENV)/.test-installed
 
 demo: install
+	@echo "==> medic demo: the closed loop on the built-in sandbox (about 1-2 minutes);"
+	@echo "    open the console address it prints to follow the incident in a browser"
 	$(BIN)/medic demo
 
 services:

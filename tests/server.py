@@ -40,6 +40,8 @@ def wait_until(what: str, check: Any, timeout: float = 60.0, every: float = 0.05
 class MedicServer:
     """`python -m medic serve` with its own data directory, database and port."""
 
+    start_timeout = 120.0  # seconds; a loaded machine may need more
+
     def __init__(self, data_dir: Path, database_url: str, **env: str) -> None:
         self.data_dir = data_dir
         self.port = free_port()
@@ -71,7 +73,7 @@ class MedicServer:
             stderr=subprocess.STDOUT,
         )
         try:
-            wait_until("medic serve to answer /healthz", self._healthy, timeout=120)
+            wait_until("medic serve to answer /healthz", self._healthy, timeout=self.start_timeout)
         except AssertionError:
             self.stop()  # a server that never answered is not left running
             raise

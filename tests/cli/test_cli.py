@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -38,12 +41,14 @@ def test_version() -> None:
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[MedicServer]:
-    with MedicServer(
+    serve = MedicServer(
         tmp_path / "data",
         f"sqlite:///{tmp_path / 'data' / 'medic.sqlite'}",
         MEDIC_SANDBOX__SPEED="60",
         MEDIC_WATCHDOG__INTERVAL_SECONDS="1",
-    ) as running:
+    )
+    serve.start_timeout = 180.0  # a loaded machine starts it slowly
+    with serve as running:
         yield running
 
 
@@ -66,14 +71,20 @@ def _awaiting(server: MedicServer) -> dict[str, Any]:
 def test_list_show_and_approve_through_the_cli(server: MedicServer) -> None:
     env = _cli_env(server)
     detail = _awaiting(server)
-    listed = _medic("incidents", "list", env=env)
+    listed = _medic("incidents", "list", env={**env, "COLUMNS": "80"})
     assert listed.returncode == 0, listed.stderr
-    assert detail["id"] in listed.stdout
+    assert detail["id"] in listed.stdout  # whole, on one line, even 80 columns wide
     assert "awaiting_approval" in listed.stdout
+    as_json = _medic("incidents", "list", "--json", env=env)
+    assert as_json.returncode == 0, as_json.stderr
+    assert [i["id"] for i in json.loads(as_json.stdout)] == [detail["id"]]
 
     shown = _medic("incidents", "show", detail["id"], env=env)
     assert shown.returncode == 0, shown.stderr
     assert "kubectl rollout undo deployment/auth-service -n production" in shown.stdout
+    assert f"http://127.0.0.1:{server.port}/ui/incidents/{detail['id']}" in shown.stdout
+    shown_json = json.loads(_medic("incidents", "show", detail["id"], "--json", env=env).stdout)
+    assert shown_json["plan_hash"] == detail["plan_hash"]
 
     approved = _medic("approve", detail["id"], env=env)
     assert approved.returncode == 0, approved.stderr
@@ -122,8 +133,23 @@ def test_cli_errors_name_the_problem(server: MedicServer, tmp_path: Path) -> Non
 
 
 def test_demo_runs_the_closed_loop(tmp_path: Path) -> None:
-    result = _medic("demo", "--yes", "--json", cwd=tmp_path, timeout=300)
+    older = tmp_path / "medic-data" / "demo-20260101-000000-000000"
+    older.mkdir(parents=True)
+    with socket.socket() as taken:
+        # 8700 busy (here or by someone else): the demo picks another port, and says it.
+        with suppress(OSError):
+            taken.bind(("127.0.0.1", 8700))
+            taken.listen()
+        result = _medic("demo", "--yes", "--json", cwd=tmp_path, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
+    hint = re.search(
+        r"MEDIC_API_URL=http://127\.0\.0\.1:(\d+) MEDIC_DATA_DIR=(\S+) medic approve", result.stderr
+    )
+    assert hint, result.stderr[-3000:]
+    assert hint[1] != "8700"
+    assert f"http://127.0.0.1:{hint[1]}/ui/incidents/inc-" in result.stderr  # the console page
+    kept = list((tmp_path / "medic-data").glob("demo-*"))
+    assert kept == [tmp_path / hint[2]]  # the older demo's data is gone
     summary = json.loads(result.stdout)
     assert summary["status"] == "resolved"
     assert summary["recovered"] is True
@@ -164,6 +190,36 @@ def test_interactive_demo_asks_and_records_a_rejection(tmp_path: Path) -> None:
     assert summary["status"] == "rejected"
     assert summary["recovered"] is False
     assert "not during the launch" in Path(tmp_path, summary["postmortem_path"]).read_text()
+
+
+def test_an_unknown_scenario_says_where_scenarios_are_and_leaves_nothing(
+    tmp_path: Path,
+) -> None:
+    result = _medic("demo", "--yes", "--scenario", "no-such-thing", cwd=tmp_path)
+    assert result.returncode == 1
+    error = " ".join(result.stderr.split())
+    assert "'no-such-thing'" in error
+    assert "medic sandbox list" in error and "scenarios/" in error
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_reading_commands_create_no_data_directory(tmp_path: Path) -> None:
+    env = {"MEDIC_PORT": "1"}
+    for args in (("incidents", "list"), ("audit", "verify"), ("audit", "export"), ("doctor",)):
+        result = _medic(*args, env=env, cwd=tmp_path, timeout=120)
+        assert "Traceback" not in result.stderr, result.stderr
+        assert not (tmp_path / "medic-data").exists(), args
+    assert "no audit log yet" in _medic("audit", "verify", cwd=tmp_path).stdout
+
+
+def test_help_shows_no_type_tags_on_flags() -> None:
+    for args in ((), ("demo",), ("incidents", "list"), ("doctor",)):
+        result = _medic(*args, "--help", env={"COLUMNS": "80"})
+        assert result.returncode == 0, result.stderr
+        assert "<bool>" not in result.stdout, result.stdout
+        assert "--version" in result.stdout or "--help" in result.stdout
+    listed = _medic("incidents", "list", "--help").stdout
+    assert "<int>" in listed  # an option that takes a value keeps its type
 
 
 def test_invalid_scenario_file_is_named(tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ def _page(review: AgentReview | None) -> str:
         postmortem=None,
         timeline=r.timeline,
     )
-    return str(render_incident(view, csrf="x"))
+    return str(render_incident(view, csrf="x", charts=()))
 
 
 def test_the_page_says_what_the_agent_did_and_labels_its_suggestions() -> None:

@@ -9,12 +9,14 @@ from fastapi.responses import RedirectResponse
 from fastapi_offline import FastAPIOffline
 
 import medic
+from medic.action import Policy
 from medic.api.errors import install_error_handlers
 from medic.credentials import Credentials, TrustedProxy
-from medic.ports import Clock
+from medic.ports import ChangeSource, Clock, MetricsSource
 from medic.store import Store
 from medic.web import WebContext, web_router
 from medic.web.routes import Decide
+from medic.web.telemetry import Telemetry
 
 __all__ = ["ApiContext", "context", "create_app"]
 
@@ -32,6 +34,11 @@ class ApiContext:
     web_decide: Decide | None = None  # the web UI's decision function (tests replace it)
     proxy: TrustedProxy | None = None  # a reverse proxy that names its signed-in users
     secure_cookie: bool = False  # the UI is served over HTTPS
+    # what the console reads from the watched system (its charts continue past the
+    # diagnosis) and the policy it shows; both optional
+    metrics: MetricsSource | None = None
+    changes: ChangeSource | None = None
+    policy: Policy | None = None
 
 
 def context(request: Request) -> ApiContext:
@@ -59,6 +66,8 @@ def create_app(ctx: ApiContext) -> FastAPI:
         credentials=ctx.credentials,
         proxy=ctx.proxy,
         secure_cookie=ctx.secure_cookie,
+        telemetry=Telemetry(ctx.metrics, ctx.changes, ctx.clock.now),
+        policy=ctx.policy,
     )
     if ctx.web_decide is not None:
         web = replace(web, decide=ctx.web_decide)

@@ -91,6 +91,9 @@ class Medic:
                 routers=self.routers,
                 proxy=_proxy(self.settings),
                 secure_cookie=self.settings.auth.secure_cookie,
+                metrics=self.deps.metrics,
+                changes=self.deps.changes,
+                policy=self.deps.policy,
             )
         )
 

@@ -6,6 +6,7 @@ commands other than `serve` and `demo` talk to a running server through its HTTP
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Literal
 
 import typer
@@ -16,6 +17,7 @@ from medic.cli.bench import bench_app
 from medic.cli.client import ApiClient, client_token
 from medic.cli.control import register as register_control
 from medic.cli.doctor import register as register_doctor
+from medic.cli.help import hide_flag_types
 from medic.cli.render import incident_panel, incidents_table
 from medic.cli.sandbox import sandbox_app
 from medic.cli.users import users_app
@@ -25,6 +27,7 @@ from medic.settings import Settings, load_settings
 
 __all__ = ["app", "main"]
 
+hide_flag_types()
 app = typer.Typer(
     name="medic",
     help="A self-healing operations agent: detect, diagnose, propose, approve, act, verify.",
@@ -67,6 +70,7 @@ def _settings(**overrides: object) -> Settings:
 
 
 def _client(settings: Settings) -> ApiClient:
+    # Read-only: a CLI that only asks the server never creates the data directory.
     return ApiClient(settings.effective_api_url, client_token(settings))
 
 
@@ -109,24 +113,38 @@ def demo(
     raise typer.Exit(code)
 
 
+_JSON = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
 @incidents_app.command("list")
-def incidents_list(limit: Annotated[int, typer.Option(help="How many.")] = 50) -> None:
-    """List incidents, newest first."""
+def incidents_list(
+    limit: Annotated[int, typer.Option(help="How many.")] = 50, json_output: _JSON = False
+) -> None:
+    """List incidents, newest first (whole ids, ready to copy)."""
     client = _client(_settings())
     try:
-        console.print(incidents_table(client.incidents(limit)))
+        listed = client.incidents(limit)
     except MedicError as exc:
         raise _fail(exc) from exc
+    if json_output:
+        print(json.dumps(listed, indent=2))
+        return
+    console.print(incidents_table(listed, console.width))
+    console.print(f"console: {client.base_url}/ui", soft_wrap=True)
 
 
 @incidents_app.command("show")
-def incidents_show(incident_id: str) -> None:
+def incidents_show(incident_id: str, json_output: _JSON = False) -> None:
     """Show one incident: diagnosis, plan, and the whole timeline."""
     client = _client(_settings())
     try:
-        console.print(incident_panel(client.incident(incident_id)))
+        detail = client.incident(incident_id)
     except MedicError as exc:
         raise _fail(exc) from exc
+    if json_output:
+        print(json.dumps(detail, indent=2))
+        return
+    console.print(incident_panel(detail, f"{client.base_url}/ui/incidents/{incident_id}"))
 
 
 def _decide(

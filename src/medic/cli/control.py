@@ -21,6 +21,7 @@ from rich.markup import escape
 from medic.action.audit import export_line, verify_chain
 from medic.cli.client import client_token
 from medic.cli.control_client import ControlClient
+from medic.cli.readonly import missing_store
 from medic.domain import MedicError
 from medic.settings import Settings, load_settings
 from medic.store import Store
@@ -90,7 +91,11 @@ def _store(settings: Settings) -> Store:
 @audit_app.command("verify")
 def audit_verify() -> None:
     """Recompute the hash chain; exit 1 and name the first broken entry if tampered."""
-    with _store(_settings()) as store:
+    settings = _settings()
+    if (missing := missing_store(settings)) is not None:
+        console.print(f"no audit log yet: {missing} does not exist (nothing was recorded)")
+        return
+    with _store(settings) as store:
         try:
             report = verify_chain(store.audit.entries(), store.audit.head())
         except MedicError as exc:
@@ -112,7 +117,11 @@ def audit_export(
     ] = None,
 ) -> None:
     """Write the audit log as JSON lines, oldest first."""
-    with _store(_settings()) as store:
+    settings = _settings()
+    if (missing := missing_store(settings)) is not None:
+        errors.print(f"no audit log yet: {missing} does not exist (nothing was recorded)")
+        return
+    with _store(settings) as store:
         try:
             if out is None:
                 count = _write(store, sys.stdout)

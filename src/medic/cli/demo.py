@@ -9,10 +9,12 @@ the incident to its end. The sandbox runs faster than real time.
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 import threading
 import time
-from contextlib import closing
+from contextlib import closing, suppress
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -24,9 +26,10 @@ from rich.prompt import Confirm, Prompt
 from medic.bootstrap import Medic, build
 from medic.cli.client import ApiClient
 from medic.cli.render import plan_panel
-from medic.domain import MedicError
+from medic.domain import InvalidInputError, MedicError
 from medic.log import configure_logging
-from medic.settings import load_settings
+from medic.sandbox import load_scenario
+from medic.settings import Settings, load_settings
 
 __all__ = ["run_demo"]
 
@@ -39,41 +42,98 @@ DEFAULT_PORT = 8700
 def run_demo(scenario: str | None, auto_approve: bool, as_json: bool) -> int:
     started = time.monotonic()
     out = Console(stderr=as_json, highlight=False)
-    data_dir = Path("medic-data") / f"demo-{datetime.now():%Y%m%d-%H%M%S-%f}"
+    name = scenario or "auth-memory-leak-after-deploy"
+    _check_scenario(name)
+    root = Path("medic-data")
+    data_dir = root / f"demo-{datetime.now():%Y%m%d-%H%M%S-%f}"
     port = _free_port(DEFAULT_PORT)
     settings = load_settings(
         data_dir=data_dir,
         port=port,
         database_url=None,
-        sandbox={"scenario": scenario or "auth-memory-leak-after-deploy", "speed": DEMO_SPEED},
+        sandbox={"scenario": name, "speed": DEMO_SPEED},
         watchdog={"enabled": True, "interval_seconds": 2},
         verification={"window_seconds": 900.0, "poll_seconds": 15.0},
     )
-    data_dir.mkdir(parents=True, exist_ok=True)
-    with (data_dir / "medic.log").open("a", encoding="utf-8") as log_stream:
-        configure_logging("json", "info", stream=log_stream)
-        medic = build(settings)
-        server = _start_server(medic, port)
-        try:
-            client = ApiClient(settings.effective_api_url, medic.credentials.cli_token())
-            out.print(
-                f"medic demo: scenario [bold]{medic.deps.namespace}/"
-                f"{settings.sandbox.scenario}[/], API at {settings.effective_api_url}"
-                f" (docs: {settings.effective_api_url}/docs), data in {data_dir}"
-            )
-            detail = _follow(client, out, auto_approve)
-        finally:
-            server.should_exit = True
-            medic.stop()
+    finished = False
+    try:
+        detail = _run(settings, data_dir, out, auto_approve)
+        finished = detail["state"] in TERMINAL
+    finally:
+        if not finished:
+            # A failed demo leaves nothing behind.
+            shutil.rmtree(data_dir, ignore_errors=True)
+            _remove_if_empty(root)
+    _keep_only(root, data_dir)
     summary = _summary(detail, time.monotonic() - started)
     if as_json:
         print(json.dumps(summary))
     else:
         out.print(
             f"\n[bold]{summary['status']}[/] in {summary['seconds']:.1f}s — "
-            f"post-mortem: {summary['postmortem_path']}"
+            f"post-mortem: {summary['postmortem_path']}\n"
+            f"data (only the last demo's is kept): {data_dir}"
         )
-    return 0 if detail["state"] in TERMINAL else 1
+    return 0
+
+
+def _check_scenario(name: str) -> None:
+    try:
+        load_scenario(name)
+    except InvalidInputError as exc:
+        raise InvalidInputError(
+            f"{exc}. A scenario is a built-in name (see `medic sandbox list`) or a YAML "
+            "file such as scenarios/<name>.yaml"
+        ) from exc
+
+
+def _run(settings: Settings, data_dir: Path, out: Console, auto_approve: bool) -> dict[str, Any]:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with (data_dir / "medic.log").open("a", encoding="utf-8") as log_stream:
+        configure_logging("json", "info", stream=log_stream)
+        medic = build(settings)
+        try:
+            server = _start_server(medic, settings.port)
+        except BaseException:
+            medic.stop()
+            raise
+        try:
+            api = settings.effective_api_url
+            client = ApiClient(api, medic.credentials.cli_token())
+            out.print(
+                f"medic demo: scenario [bold]{medic.deps.namespace}/"
+                f"{settings.sandbox.scenario}[/], data in {data_dir}\n"
+                f"  console: [bold]{api}/ui[/] (sign in with the token in "
+                f"{settings.credentials_path})\n  API: {api} (docs: {api}/docs)",
+                soft_wrap=True,
+            )
+            return _follow(client, out, auto_approve, _Hint(api, data_dir))
+        finally:
+            server.should_exit = True
+            medic.stop()
+
+
+def _keep_only(root: Path, latest: Path) -> None:
+    """Successive demos do not pile up: only the newest demo's directory stays."""
+    for old in root.glob("demo-*"):
+        if old.is_dir() and old.resolve() != latest.resolve():
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _remove_if_empty(root: Path) -> None:
+    with suppress(OSError):  # not empty (other data) or already gone
+        root.rmdir()
+
+
+@dataclass(frozen=True)
+class _Hint:
+    """How another terminal reaches this demo: its real address and its credentials."""
+
+    api_url: str
+    data_dir: Path
+
+    def command(self, *args: str) -> str:
+        return f"MEDIC_API_URL={self.api_url} MEDIC_DATA_DIR={self.data_dir} medic {' '.join(args)}"
 
 
 def _free_port(preferred: int) -> int:
@@ -103,7 +163,7 @@ def _start_server(medic: Medic, port: int) -> uvicorn.Server:
     return server
 
 
-def _follow(client: ApiClient, out: Console, auto_approve: bool) -> dict[str, Any]:
+def _follow(client: ApiClient, out: Console, auto_approve: bool, hint: _Hint) -> dict[str, Any]:
     """Print the incident's timeline as it grows; answer the approval request."""
     deadline = time.monotonic() + DEADLINE_S
     seen = 0
@@ -115,6 +175,11 @@ def _follow(client: ApiClient, out: Console, auto_approve: bool) -> dict[str, An
                 time.sleep(0.2)
                 continue
             detail = client.incident(incidents[-1]["id"])
+            if not seen:
+                out.print(
+                    f"incident {detail['id']}: {hint.api_url}/ui/incidents/{detail['id']}",
+                    soft_wrap=True,
+                )
             for entry in detail["timeline"][seen:]:
                 out.print(
                     f"[green]✓[/] {entry['at'][11:19]} {entry['kind']:<12} "
@@ -127,16 +192,21 @@ def _follow(client: ApiClient, out: Console, auto_approve: bool) -> dict[str, An
             if detail["state"] == "awaiting_approval" and not asked:
                 asked = True
                 status.stop()
-                _answer(client, out, detail, auto_approve)
+                _answer(client, out, detail, auto_approve, hint)
                 status.start()
             time.sleep(0.2)
     raise MedicError(f"the incident did not finish within {DEADLINE_S:.0f}s")
 
 
-def _answer(client: ApiClient, out: Console, detail: dict[str, Any], auto: bool) -> None:
+def _answer(
+    client: ApiClient, out: Console, detail: dict[str, Any], auto: bool, hint: _Hint
+) -> None:
     out.print(plan_panel(detail))
     out.print(
-        f"approve in the API: POST {detail['url']}/approve  (or: medic approve {detail['id']})"
+        f"approve in the console: {hint.api_url}/ui/incidents/{detail['id']}\n"
+        f"  or the API: POST {detail['url']}/approve\n"
+        f"  or another terminal: {hint.command('approve', detail['id'])}",
+        soft_wrap=True,
     )
     if auto:
         approved = True

@@ -9,7 +9,10 @@ a timeout. Exit status: 0 when all work, 1 otherwise, 2 for invalid configuratio
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -69,6 +72,21 @@ def _as_json(results: Sequence[Result]) -> str:
     )
 
 
+@contextmanager
+def _scratch_data_dir(settings: Settings, note: Console) -> Iterator[Settings]:
+    """`settings`, or, when its data directory does not exist, the same settings on a
+    throwaway one: a check only reads, it never leaves a `medic-data` behind."""
+    if settings.data_dir.exists():
+        yield settings
+        return
+    note.print(
+        f"{_plain(str(settings.data_dir))} does not exist yet (`medic serve` creates it): "
+        "checking with a throwaway data directory"
+    )
+    with tempfile.TemporaryDirectory(prefix="medic-doctor-") as scratch:
+        yield settings.model_copy(update={"data_dir": Path(scratch)})
+
+
 def register(app: typer.Typer, integrations_for: IntegrationsFor | None = None) -> None:
     """Add `medic doctor` to `app`; `integrations_for` replaces the composition root's
     builder (tests pass fakes)."""
@@ -87,12 +105,13 @@ def register(app: typer.Typer, integrations_for: IntegrationsFor | None = None) 
         except ValueError as exc:
             errors.print(f"[red]invalid configuration:[/] {_plain(str(exc))}")
             raise typer.Exit(2) from exc
-        try:
-            integrations = (integrations_for or _configured)(settings)
-        except MedicError as exc:
-            errors.print(f"[red]cannot set up the integrations:[/] {_plain(str(exc))}")
-            raise typer.Exit(1) from exc
-        results = check_all(integrations, timeout_seconds=timeout)
+        with _scratch_data_dir(settings, errors) as checked:
+            try:
+                integrations = (integrations_for or _configured)(checked)
+            except MedicError as exc:
+                errors.print(f"[red]cannot set up the integrations:[/] {_plain(str(exc))}")
+                raise typer.Exit(1) from exc
+            results = check_all(integrations, timeout_seconds=timeout)
         if json_output:
             print(_as_json(results))
         else:

@@ -3,7 +3,9 @@
 Owns: HTML rendering (every value escaped: text from the watched system is untrusted),
 inline SVG charts, the login form and its signed session cookie, CSRF tokens, and the
 approve/reject forms, which hand decisions to `medic.workflows.approvals.decide`.
-Everything is inline (CSS, SVG); no JavaScript library, no CDN: it works offline.
+CSS and SVG are inline; the one script is medic's own `static/console.js` (live
+updates, chart hover), served by medic, never inline: no library, no CDN, it works
+offline, and every page reads without it.
 
 Must not: hold domain logic. Whether a decision is admissible is decided by
 `decide` (the approval gate); this package only shows its answer.

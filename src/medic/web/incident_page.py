@@ -1,100 +1,79 @@
-"""The incident page: state, the decision forms, diagnosis, charts, plan, outcome, timeline.
+"""The incident page: state, diagnosis, charts, plan, then the decision, outcome, timeline.
 
 Pure rendering from domain objects to escaped HTML; the routes load them from the store.
+The parts that change while the incident runs are wrapped in `data-live` blocks, which
+the console's script replaces with the fragments of `/ui/incidents/{id}/live`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-from medic.domain import (
-    Action,
-    Approval,
-    Diagnosis,
-    Evidence,
-    Execution,
-    Incident,
-    IncidentState,
-    Plan,
-    Postmortem,
-    TimelineEntry,
-    Verification,
-)
+from medic.domain import Action, Criterion, Diagnosis, Evidence, Plan, TimelineEntry
 from medic.web.agent_review import agent_card
 from medic.web.charts import series_chart
+from medic.web.decision import banner, decision_box, progress
 from medic.web.html import Markup, badge, esc, table, when
+from medic.web.incident_view import FEATURED_CHARTS, ChartSpec, IncidentView
+from medic.web.units import format_value, metric_unit
 
-__all__ = ["IncidentView", "render_incident"]
+__all__ = ["IncidentView", "live_sections", "render_charts", "render_incident"]
 
-# Charts shown before the "more evidence" fold; the rest stay one click away.
-_FEATURED_CHARTS = 4
 _NOTHING = Markup("")
 
 
-@dataclass(frozen=True)
-class IncidentView:
-    incident: Incident
-    diagnosis: Diagnosis | None
-    plan: Plan | None
-    approvals: Sequence[Approval]
-    executions: Sequence[Execution]
-    verification: Verification | None
-    postmortem: Postmortem | None
-    timeline: Sequence[TimelineEntry]
-    first_approvers: Sequence[str] = ()  # a high-risk plan's approvals so far
-
-
-def render_incident(view: IncidentView, csrf: str, flash: Markup = _NOTHING) -> Markup:
+def _head(view: IncidentView) -> Markup:
     inc = view.incident
-    head = (
+    return Markup(
         f"<h1>{esc(inc.title)}</h1>"
-        f'<div class="meta"><span class="hash">{esc(inc.id)}</span>{badge(inc.state.value)}'
+        f'<div class="meta"><span class="hash" id="incident-id">{esc(inc.id)}</span>'
+        f'<span id="state">{badge(view.shown_state)}</span>'
         f"{badge(inc.severity.value)}<span>{esc(inc.service or '—')} in "
         f"{esc(inc.namespace or '—')}</span><span>opened {when(inc.opened_at)}</span>"
         f"<span>updated {when(inc.updated_at)}</span></div>"
     )
+
+
+def live_sections(view: IncidentView, csrf: str) -> dict[str, Markup]:
+    """The fragments that change while the incident runs, by their `data-live` name."""
+    return {
+        "head": _head(view),
+        "banner": banner(view),
+        "diagnosis": _diagnosis(view.diagnosis),
+        "agent": agent_card(view.diagnosis),
+        "plan": _plan(view.plan),
+        "decision": decision_box(view, csrf),
+        "progress": progress(view),
+        "evidence": _evidence(view.diagnosis),
+        "outcome": _outcome(view),
+        "timeline": _timeline(view.timeline),
+    }
+
+
+def _live(name: str, fragment: Markup) -> str:
+    return f'<div data-live="{name}">{fragment}</div>'
+
+
+def render_incident(
+    view: IncidentView, csrf: str, charts: Sequence[ChartSpec], flash: Markup = _NOTHING
+) -> Markup:
+    live = live_sections(view, csrf)
+    inc = view.incident
     return Markup(
-        head
+        f'<div id="incident" data-incident="{esc(inc.id)}" data-version="{esc(view.version)}">'
+        + _live("head", live["head"])
         + flash
-        + _decision(view, csrf)
-        + _diagnosis(view.diagnosis)
-        + agent_card(view.diagnosis)
-        + _charts(view.diagnosis, view.plan)
-        + _plan(view.plan)
-        + _evidence(view.diagnosis)
-        + _outcome(view)
-        + _timeline(view.timeline)
-    )
-
-
-def _decision(view: IncidentView, csrf: str) -> Markup:
-    plan = view.plan
-    if plan is None or view.incident.state is not IncidentState.AWAITING_APPROVAL:
-        return Markup("")
-    if any(a.plan_hash == plan.hash for a in view.approvals):
-        return Markup("")
-    hidden = (
-        f'<input type="hidden" name="csrf" value="{esc(csrf)}">'
-        f'<input type="hidden" name="plan_hash" value="{esc(plan.hash)}">'
-    )
-    action = f"/ui/incidents/{esc(view.incident.id)}"
-    waiting = (
-        f'<p class="pending" id="pending">Approved by {esc(", ".join(view.first_approvers))}: '
-        "this high-risk plan needs a second approver, someone else.</p>"
-        if view.first_approvers
-        else ""
-    )
-    return Markup(
-        '<section class="card decide" id="decide"><h2>Your decision</h2>'
-        f"{waiting}"
-        f'<p>This decides plan <span class="hash">{esc(plan.hash[:12])}…</span> exactly as '
-        "shown below; if medic proposes another plan meanwhile, the decision is refused.</p>"
-        f'<form method="post" action="{action}/approve">{hidden}'
-        '<button class="approve" id="approve" type="submit">Approve plan</button></form>'
-        f'<form method="post" action="{action}/reject">{hidden}'
-        '<textarea name="reason" required placeholder="why reject? (required)"></textarea>'
-        '<button class="reject" id="reject" type="submit">Reject</button></form></section>'
+        + _live("banner", live["banner"])
+        + _live("diagnosis", live["diagnosis"])
+        + _live("agent", live["agent"])
+        + _live("charts", render_charts(view.diagnosis, charts))
+        + _live("plan", live["plan"])
+        + _live("decision", live["decision"])
+        + _live("progress", live["progress"])
+        + _live("evidence", live["evidence"])
+        + _live("outcome", live["outcome"])
+        + _live("timeline", live["timeline"])
+        + "</div>"
     )
 
 
@@ -153,39 +132,21 @@ def _evidence(diagnosis: Diagnosis | None) -> Markup:
     )
 
 
-def _thresholds(plan: Plan | None) -> dict[tuple[str, str], float]:
-    if plan is None:
-        return {}
-    return {
-        (c.service, c.metric): c.upper
-        for a in plan.immediate
-        for c in a.verification
-        if c.upper is not None
-    }
-
-
-def _charts(diagnosis: Diagnosis | None, plan: Plan | None) -> Markup:
-    if diagnosis is None:
+def render_charts(diagnosis: Diagnosis | None, specs: Sequence[ChartSpec]) -> Markup:
+    if diagnosis is None or not specs:
         return Markup("")
-    cited = diagnosis.top.evidence_ids if diagnosis.top else ()
-    ordered = sorted(
-        (e for e in diagnosis.evidence if e.series),
-        key=lambda e: (e.id not in cited, cited.index(e.id) if e.id in cited else 0),
-    )
-    thresholds = _thresholds(plan)
     figures = [
         series_chart(
-            s,
+            sp.series,
             diagnosis.onset,
-            thresholds.get((s.service, s.metric)),
-            caption=f"{e.id}{' (cited)' if e.id in cited else ''}",
+            sp.threshold,
+            caption=f"{sp.evidence.id}{' (cited)' if sp.cited else ''}",
+            limit=sp.limit,
+            markers=sp.markers,
         )
-        for e in ordered
-        for s in e.series
+        for sp in specs
     ]
-    if not figures:
-        return Markup("")
-    shown, more = figures[:_FEATURED_CHARTS], figures[_FEATURED_CHARTS:]
+    shown, more = figures[:FEATURED_CHARTS], figures[FEATURED_CHARTS:]
     fold = (
         f"<details><summary>{len(more)} more series</summary>"
         f'<div class="charts">{"".join(more)}</div></details>'
@@ -194,15 +155,32 @@ def _charts(diagnosis: Diagnosis | None, plan: Plan | None) -> Markup:
     )
     return Markup(
         '<section class="card" id="charts"><h2>Evidence series</h2>'
-        '<p class="muted">The shaded band is the anomaly window, from the onset the '
-        "diagnosis found to the latest point; a dashed green line is the recovery "
-        f'threshold the plan will verify.</p><div class="charts">{"".join(shown)}</div>'
+        '<p class="muted">Shaded: the anomaly window from the onset the diagnosis found. '
+        "Red line: the limit; dashed green: the recovery bound the plan verifies; vertical "
+        "lines: deploys, the approval, the action and the verification. The charts keep "
+        "going through the verification. Hover a chart (or focus it and use the arrow keys) "
+        f'to read a value.</p><div class="charts">{"".join(shown)}</div>'
         f"{fold}</section>"
     )
 
 
+def _criterion(c: Criterion) -> Markup:
+    unit = metric_unit(c.metric)
+    bounds = [f"≤ {format_value(c.upper, unit)}" if c.upper is not None else ""]
+    bounds.append(f"≥ {format_value(c.lower, unit)}" if c.lower is not None else "")
+    window = (
+        f"{c.window_seconds / 60:.0f} min"
+        if c.window_seconds >= 60
+        else f"{c.window_seconds:.0f} s"
+    )
+    return Markup(
+        f"<li><code>{esc(c.service)}</code> {esc(c.metric)} "
+        f"<b>{esc(' and '.join(b for b in bounds if b))}</b> within {esc(window)}</li>"
+    )
+
+
 def _action(a: Action) -> Markup:
-    criteria = "".join(f"<li>{esc(c.description or c.metric)}</li>" for c in a.verification)
+    criteria = "".join(_criterion(c) for c in a.verification)
     return Markup(
         f"<h3>{esc(a.kind.value)} <code>{esc(a.target)}</code> in <code>{esc(a.namespace)}</code> "
         f"{badge(a.risk.value)}</h3><p>{esc(a.reason)}</p>"
@@ -214,7 +192,9 @@ def _action(a: Action) -> Markup:
 
 def _plan(plan: Plan | None) -> Markup:
     if plan is None:
-        return Markup('<section class="card"><h2>Plan</h2><p class="muted">not yet</p></section>')
+        return Markup(
+            '<section class="card" id="plan"><h2>Plan</h2><p class="muted">not yet</p></section>'
+        )
     now = "".join(_action(a) for a in plan.immediate) or '<p class="muted">nothing</p>'
     later = "".join(_action(a) for a in plan.long_term) or '<p class="muted">nothing</p>'
     return Markup(
@@ -245,29 +225,24 @@ def _outcome(view: IncidentView) -> Markup:
             for e in view.executions
         ),
     )
-    v = view.verification
-    verification = (
-        Markup(f"<p>{badge(v.outcome.value)} {when(v.checked_at)}: {esc(v.detail)}</p>")
-        if v
-        else Markup('<p class="muted">not yet</p>')
-    )
     postmortem = (
         Markup(
-            f'<p><a href="/ui/incidents/{esc(view.incident.id)}/postmortem">'
-            "Read the post-mortem</a></p>"
+            f'<p><a class="button" id="postmortem-link" '
+            f'href="/ui/incidents/{esc(view.incident.id)}/postmortem">Read the post-mortem</a></p>'
         )
         if view.postmortem
-        else Markup("")
+        else Markup('<p class="muted">The post-mortem is written when the incident ends.</p>')
     )
     return Markup(
         '<section class="card"><h2>Decisions and actions</h2>'
         f"<h3>Approvals</h3>{approvals}<h3>Executions</h3>{executions}"
-        f"<h3>Verification</h3>{verification}{postmortem}</section>"
+        f"<h3>Post-mortem</h3>{postmortem}</section>"
     )
 
 
 def _timeline(entries: Sequence[TimelineEntry]) -> Markup:
     rows = ((when(t.at), t.kind, t.actor, t.message) for t in entries)
+    # Newest last, like a log; the table wraps at spaces, never inside a word.
     return Markup(
         '<section class="card"><h2>Timeline</h2>'
         f"{table(['time', 'kind', 'actor', 'event'], rows, cls='timeline')}</section>"
