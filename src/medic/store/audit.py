@@ -99,6 +99,10 @@ class AuditLog:
         self._read = read
         self._write = write
 
+    def append_in(self, session: Session, draft: AuditDraft, key: str | None = None) -> AuditEntry:
+        """`append` inside the caller's write transaction (with the change it records)."""
+        return append_in(session, draft, key)
+
     def append(self, draft: AuditDraft, key: str | None = None) -> AuditEntry:
         """Seal `draft` as the next entry of the chain and store it; returns the entry.
 

@@ -16,6 +16,7 @@ import time
 import uuid
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime
 from typing import cast
 
@@ -23,9 +24,11 @@ from sqlalchemy import Table, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from medic.domain.audit import AuditDraft
 from medic.domain.errors import ConflictError, NotFoundError, TransientError
 from medic.domain.model import (
     Approval,
+    ApprovalDecision,
     Diagnosis,
     Execution,
     Incident,
@@ -47,6 +50,7 @@ from medic.store.models import (
     Base,
     DiagnosisRow,
     ExecutionRow,
+    FirstApprovalRow,
     IncidentRow,
     IncidentSignalRow,
     PlanRow,
@@ -441,6 +445,57 @@ class Store:
             f"{first.at.isoformat()}"
         )
 
+    def record_approval_of_two(
+        self, approval: Approval, first_entry: AuditDraft, final_entry: AuditDraft, key: str
+    ) -> Approval:
+        """Record an approval of a plan that needs two different approvers.
+
+        In one transaction: the first approver of the plan is held as its first
+        approval (returned as PENDING); a second, different one becomes the plan's one
+        decision (returned as recorded). Its audit entry (`first_entry` or
+        `final_entry`) is appended in the same transaction, under `key` + ":first" or
+        `key`. Unique constraints decide a race:
+        of two approvers at the same instant one is first and the other final, never
+        both first. ConflictError: the same person approving again, or the plan
+        already decided. Recording the very same approval again returns it.
+        """
+        with self._write() as session:
+            _incident_row(session, approval.incident_id)
+            row = rows.first_approval_row(approval)
+            if _insert_ignore(session, FirstApprovalRow, row):
+                _refuse_if_decided(session, approval)
+                self.audit.append_in(session, first_entry, f"{key}:first")
+                return replace(approval, decision=ApprovalDecision.PENDING)
+            earlier = rows.to_first_approval(
+                session.scalars(
+                    select(FirstApprovalRow).where(
+                        FirstApprovalRow.incident_id == approval.incident_id,
+                        FirstApprovalRow.plan_hash == approval.plan_hash,
+                    )
+                ).one()
+            )
+            if earlier == replace(approval, decision=ApprovalDecision.PENDING):
+                return earlier  # a retry of the first approval
+            if earlier.actor == approval.actor:
+                raise ConflictError(
+                    f"{approval.actor!r} already approved this plan at "
+                    f"{earlier.at.isoformat()}; a second, different approver is required"
+                )
+            if _insert_ignore(session, ApprovalRow, rows.approval_row(approval)):
+                self.audit.append_in(session, final_entry, key)
+                return approval
+            _refuse_if_decided(session, approval)
+            return approval  # a retry of the final approval
+
+    def first_approval(self, incident_id: str, plan_hash: str) -> Approval | None:
+        """The first of two approvals of the plan (decision PENDING), if one was made."""
+        query = select(FirstApprovalRow).where(
+            FirstApprovalRow.incident_id == incident_id, FirstApprovalRow.plan_hash == plan_hash
+        )
+        with self._read() as session:
+            row = session.scalar(query)
+            return rows.to_first_approval(row) if row is not None else None
+
     def approvals(self, incident_id: str) -> list[Approval]:
         """The incident's approval decisions, in the order they were made."""
         query = (
@@ -541,6 +596,26 @@ def _lock_key(name: str) -> int:
     """A stable signed 64-bit key for an advisory lock name."""
     digest = hashlib.sha256(f"medic:{name}".encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _refuse_if_decided(session: Session, approval: Approval) -> None:
+    """ConflictError naming the plan's decision, if one is recorded (rolls back)."""
+    row = session.scalar(
+        select(ApprovalRow).where(
+            ApprovalRow.incident_id == approval.incident_id,
+            ApprovalRow.plan_hash == approval.plan_hash,
+        )
+    )
+    if row is None:
+        return
+    first = rows.to_approval(row)
+    if first == approval:
+        return
+    raise ConflictError(
+        f"incident {approval.incident_id!r}: plan {approval.plan_hash[:12]} was already "
+        f"{first.decision.value} by {first.actor!r} via {first.channel} at "
+        f"{first.at.isoformat()}"
+    )
 
 
 def _incident_row(session: Session, incident_id: str) -> IncidentRow:
