@@ -26,7 +26,7 @@ from medic.adapters.slack import SlackChatOps
 from medic.api import ApiContext, create_app
 from medic.api.slack import slack_router
 from medic.bootstrap.llm import refiner as _refiner
-from medic.bootstrap.startup import listen, lock_data_dir
+from medic.bootstrap.startup import audit_seal, listen, lock_data_dir
 from medic.bootstrap.watched import Watched, datadog_metrics, loki_logs, watched
 from medic.credentials import Credentials, load_or_create
 from medic.domain import MedicError, PermanentError
@@ -92,7 +92,7 @@ class Medic:
 
 def build(settings: Settings) -> Medic:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = Store(settings.effective_database_url)
+    store = Store(settings.effective_database_url, audit_seal(settings))
     store.migrate()
     world = watched(settings)
     deps = Deps(

@@ -9,7 +9,7 @@ DBOS, each with its own executor id; there the lock is per executor id, so two
 processes never resume the same executor's workflows.
 
 The port is bound next, also before the workflow engine launches: a server that cannot
-listen exits without having run a step.
+listen exits without having run a step. `audit_seal` reads (or creates) the audit key.
 """
 
 from __future__ import annotations
@@ -23,8 +23,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from medic.domain import PermanentError
+from medic.settings import Settings
+from medic.store.audit_seal import AuditSeal, audit_key
 
-__all__ = ["DataDirLock", "listen", "lock_data_dir"]
+__all__ = ["DataDirLock", "audit_seal", "listen", "lock_data_dir"]
 
 
 @dataclass
@@ -93,3 +95,12 @@ def listen(host: str, port: int) -> socket.socket:
         ) from exc
     sock.set_inheritable(False)
     return sock
+
+
+def audit_seal(settings: Settings) -> AuditSeal:
+    """How `medic serve` seals the audit log: the key (created on first use) and the
+    checkpoint file."""
+    key = audit_key(settings.audit.key, settings.audit_key_path, create=True)
+    if key is None:
+        raise PermanentError(f"cannot create the audit key {settings.audit_key_path}")
+    return AuditSeal(key, settings.audit_checkpoint_path)
