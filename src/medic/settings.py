@@ -25,6 +25,7 @@ __all__ = [
     "ApprovalSettings",
     "AuthSettings",
     "ConfluenceSettings",
+    "AuditSettings",
     "DatadogSettings",
     "GitHubSettings",
     "GitSettings",
@@ -89,6 +90,23 @@ class GroupingSettings(BaseModel):
 class VerificationSettings(BaseModel):
     window_seconds: float = Field(600.0, gt=0, description="watched-system seconds")
     poll_seconds: float = Field(30.0, gt=0)
+
+
+class AuditSettings(BaseModel):
+    """The audit log's seal, kept outside the database (`medic.store.audit_seal`)."""
+
+    key_file: Path | None = Field(
+        None, description="HMAC key of the chain, created 0600 on first use; default: data_dir"
+    )
+    key: str | None = Field(
+        None,
+        min_length=32,
+        description="the key itself (e.g. from a secret store) instead of key_file; "
+        "replicas sharing PostgreSQL need the same key",
+    )
+    checkpoint_file: Path | None = Field(
+        None, description="append-only checkpoints of the chain's head; default: data_dir"
+    )
 
 
 class KubernetesSettings(BaseModel):
@@ -320,6 +338,7 @@ class Settings(BaseSettings):
     watchdog: WatchdogSettings = WatchdogSettings()
     grouping: GroupingSettings = GroupingSettings()
     verification: VerificationSettings = VerificationSettings()
+    audit: AuditSettings = AuditSettings()
     kubernetes: KubernetesSettings = KubernetesSettings()
     prometheus: PrometheusSettings = PrometheusSettings()
     datadog: DatadogSettings = DatadogSettings()
@@ -364,6 +383,16 @@ class Settings(BaseSettings):
     @property
     def credentials_path(self) -> Path:
         return self.data_dir / "credentials.json"
+
+    @property
+    def audit_key_path(self) -> Path:
+        return (self.audit.key_file or self.data_dir / "audit.key").expanduser()
+
+    @property
+    def audit_checkpoint_path(self) -> Path:
+        return (
+            self.audit.checkpoint_file or self.data_dir / "audit-checkpoints.jsonl"
+        ).expanduser()
 
     @property
     def postmortem_dir(self) -> Path:

@@ -3,17 +3,23 @@ tampering through raw SQL found by verification. The kill switch is stored here 
 
 from __future__ import annotations
 
+import json
+import stat
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
+from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, text
 
-from medic.action.audit import verify_chain
-from medic.domain import ExecutionStatus
-from medic.domain.audit import AuditDraft, AuditKind
+from medic.action.audit import ChainReport, verify_chain
+from medic.domain import ExecutionStatus, PermanentError
+from medic.domain.audit import AuditDraft, AuditKind, chain_hash
 from medic.store import Store
+from medic.store.audit_seal import AuditSeal, load_key, read_checkpoints
 from tests.store import builders
 from tests.store.builders import T0
 
@@ -199,3 +205,138 @@ def test_concurrent_appenders_of_one_key_append_it_once(database_url: str) -> No
     finally:
         for store in stores:
             store.close()
+
+
+# -- the keyed seal and the checkpoints outside the database ---------------------------
+
+
+@dataclass
+class Sealed:
+    store: Store
+    url: str
+    key: bytes
+    checkpoints: Path
+
+    def report(self, key: bytes | None = None) -> ChainReport:
+        found, bad = read_checkpoints(self.checkpoints)
+        assert bad == []
+        entries, head = self.store.audit.entries(), self.store.audit.head()
+        return verify_chain(entries, head, key or self.key, found)
+
+
+@pytest.fixture
+def sealed(database_url: str, tmp_path: Path) -> Iterator[Sealed]:
+    key = load_key(tmp_path / "audit.key", create=True)
+    assert key is not None
+    checkpoints = tmp_path / "audit-checkpoints.jsonl"
+    with Store(database_url, AuditSeal(key, checkpoints)) as store:
+        store.migrate()
+        for n in range(4):
+            store.audit.append(_draft(n, actor="alice" if n == 1 else "medic"))
+        yield Sealed(store, database_url, key, checkpoints)
+
+
+def test_a_sealed_log_verifies_and_says_what_it_proves(sealed: Sealed) -> None:
+    report = sealed.report()
+    assert report.intact and report.sealed == 4 and report.legacy == 0
+    assert report.checkpoint is not None and report.checkpoint.seq == 4
+    assert "chain intact up to checkpoint 4" in " ".join(report.proofs())
+    assert all(e.mac for e in sealed.store.audit.entries())
+
+
+def test_deleting_every_row_and_the_head_is_found(sealed: Sealed) -> None:
+    _sql(sealed.url, "DELETE FROM medic_audit", "DELETE FROM medic_audit_head")
+    report = sealed.report()
+    assert not report.intact and report.broken_seq == 1
+    assert "checkpoint shows entry 4 existed" in report.problem
+
+
+def test_rewinding_the_head_after_deleting_the_last_row_is_found(sealed: Sealed) -> None:
+    third = next(e for e in sealed.store.audit.entries() if e.seq == 3)
+    _sql(
+        sealed.url,
+        "DELETE FROM medic_audit WHERE seq = 4",
+        f"UPDATE medic_audit_head SET seq = 3, hash = '{third.hash}'",
+    )
+    report = sealed.report()
+    assert report.broken_seq == 4 and "entries deleted" in report.problem
+
+
+def test_rewriting_an_actor_and_recomputing_the_chain_without_the_key_is_found(
+    sealed: Sealed,
+) -> None:
+    entries = list(sealed.store.audit.entries())
+    prev, statements = entries[0].hash, []
+    for entry in entries[1:]:
+        draft = replace(entry.draft, actor="mallory") if entry.seq == 2 else entry.draft
+        new = chain_hash(prev, entry.seq, draft)
+        statements.append(
+            f"UPDATE medic_audit SET actor = '{draft.actor}', prev_hash = '{prev}', "
+            f"hash = '{new}' WHERE seq = {entry.seq}"
+        )
+        prev = new
+    _sql(sealed.url, *statements, f"UPDATE medic_audit_head SET hash = '{prev}'")
+    report = sealed.report()
+    assert report.broken_seq == 2 and "seal does not match the audit key" in report.problem
+    # Without the seal column too, the checkpoint of entry 4 still tells.
+    _sql(sealed.url, "UPDATE medic_audit SET mac = NULL")
+    assert not sealed.report().intact
+
+
+def test_nested_data_is_kept_hashed_and_its_change_found(sealed: Sealed) -> None:
+    nested = replace(_draft(9), data={"action": {"target": "auth", "params": {"b": 2, "a": [1]}}})
+    entry = sealed.store.audit.append(nested)
+    assert list(sealed.store.audit.entries())[-1] == entry
+    assert entry.data == nested.data
+    assert sealed.report().intact
+    changed = '{"action": {"target": "auth", "params": {"b": 3, "a": [1]}}}'
+    _sql(sealed.url, f"UPDATE medic_audit SET data = '{changed}' WHERE seq = {entry.seq}")
+    report = sealed.report()
+    assert report.broken_seq == entry.seq and "edited" in report.problem
+
+
+def test_removed_or_forged_checkpoints_are_found(sealed: Sealed) -> None:
+    lines = sealed.checkpoints.read_text().splitlines()
+    forged = json.loads(lines[-1]) | {"seq": 9}
+    sealed.checkpoints.write_text("\n".join([*lines, json.dumps(forged)]) + "\n")
+    assert "forged" in sealed.report().problem
+    sealed.checkpoints.unlink()
+    assert "no checkpoint was found" in sealed.report().problem
+
+
+def test_another_key_breaks_every_seal(sealed: Sealed) -> None:
+    assert not sealed.report(key=b"k" * 32).intact
+
+
+def test_entries_from_before_the_key_are_reported_as_unkeyed(
+    database_url: str, tmp_path: Path
+) -> None:
+    with Store(database_url) as legacy:
+        legacy.migrate()
+        legacy.audit.append(_draft(0))
+        legacy.audit.append(_draft(1))
+    checkpoints = tmp_path / "cp.jsonl"
+    with Store(database_url, AuditSeal(b"s" * 32, checkpoints)) as store:
+        store.audit.append(_draft(2))
+        found, _ = read_checkpoints(checkpoints)
+        report = verify_chain(store.audit.entries(), store.audit.head(), b"s" * 32, found)
+        assert report.intact and (report.legacy, report.sealed) == (2, 1)
+        assert "entries 1-2 predate the audit key" in report.proofs()[0]
+        # An unsealed entry after sealed ones is an insertion without the key.
+        with Store(database_url) as unkeyed:
+            unkeyed.audit.append(_draft(3))
+        found, _ = read_checkpoints(checkpoints)
+        report = verify_chain(store.audit.entries(), store.audit.head(), b"s" * 32, found)
+        assert report.broken_seq == 4 and "not sealed" in report.problem
+
+
+def test_the_key_file_is_private_and_made_once(tmp_path: Path) -> None:
+    path = tmp_path / "keys" / "audit.key"
+    key = load_key(path, create=True)
+    assert key is not None and len(key) == 32
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert load_key(path, create=True) == key
+    path.chmod(0o644)
+    with pytest.raises(PermanentError, match="chmod 600"):
+        load_key(path, create=False)
+    assert load_key(tmp_path / "none.key", create=False) is None

@@ -44,7 +44,7 @@ def test_migrating_again_keeps_the_data(database_url: str) -> None:
         store.migrate()
         store.migrate()
         assert store.get_incident("inc-1") == builders.incident()
-    assert _versions(database_url) == ["0005"]
+    assert _versions(database_url) == ["0006"]
 
 
 def test_the_migrations_build_exactly_the_models_schema(database_url: str) -> None:
@@ -104,7 +104,7 @@ def test_processes_starting_together_migrate_once(database_url: str) -> None:
             if child.poll() is None:
                 child.kill()
     assert [c.returncode for c in children] == [0, 0, 0], [err for _, err in outcomes]
-    assert _versions(database_url) == ["0005"]
+    assert _versions(database_url) == ["0006"]
 
 
 def test_threads_and_processes_write_at_the_same_time(database_url: str) -> None:

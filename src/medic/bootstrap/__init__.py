@@ -8,6 +8,8 @@ durable engine (resuming interrupted incidents) and the watchdog.
 
 from __future__ import annotations
 
+import re
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -29,6 +31,7 @@ from medic.bootstrap.docstores import docstores, slos
 from medic.bootstrap.llm import llm_integrations
 from medic.bootstrap.llm import refiner as _refiner
 from medic.bootstrap.paging import pager_integrations, pagers
+from medic.bootstrap.startup import audit_seal, listen, lock_data_dir
 from medic.bootstrap.watched import Watched, datadog_metrics, loki_logs, watched
 from medic.credentials import Credentials, TrustedProxy, load_or_create
 from medic.domain import MedicError, PermanentError
@@ -100,7 +103,7 @@ class Medic:
 
 def build(settings: Settings) -> Medic:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = Store(settings.effective_database_url)
+    store = Store(settings.effective_database_url, audit_seal(settings))
     store.migrate()
     world = watched(settings)
     deps = Deps(
@@ -201,7 +204,29 @@ def _slack_health(client: WebClient) -> str:
 
 
 def serve(settings: Settings) -> None:
-    """`medic serve`: the API, the workflows and the watchdog in one process."""
+    """`medic serve`: the API, the workflows and the watchdog in one process.
+
+    The data directory's lock and the port come first: a second server on the same
+    directory, or one whose port is taken, exits before the workflow engine runs."""
+    lock = lock_data_dir(settings.data_dir, _lock_name(settings))
+    try:
+        sock = listen(settings.host, settings.port)
+        try:
+            _run(settings, sock)
+        finally:
+            sock.close()
+    finally:
+        lock.release()
+
+
+def _lock_name(settings: Settings) -> str:
+    # SQLite: one server per directory. PostgreSQL: one process per executor id.
+    if settings.effective_database_url.startswith("sqlite"):
+        return "serve"
+    return "serve-" + re.sub(r"[^A-Za-z0-9_.-]", "_", settings.executor_id or "local")
+
+
+def _run(settings: Settings, sock: socket.socket) -> None:
     medic = build(settings)
     try:
         medic.start()
@@ -217,7 +242,7 @@ def serve(settings: Settings) -> None:
             )
         )
         log.info("medic.serving", url=settings.effective_api_url)
-        server.run()
+        server.run(sockets=[sock])
     finally:
         medic.stop()
 

@@ -17,6 +17,7 @@ from typing import Annotated, TextIO
 import typer
 from rich.console import Console
 from rich.markup import escape
+from sqlalchemy.engine import make_url
 
 from medic.action.audit import export_line, verify_chain
 from medic.cli.client import client_token
@@ -25,6 +26,7 @@ from medic.cli.readonly import missing_store
 from medic.domain import MedicError
 from medic.settings import Settings, load_settings
 from medic.store import Store
+from medic.store.audit_seal import audit_key, read_checkpoints
 
 __all__ = ["audit_app", "register"]
 
@@ -90,24 +92,62 @@ def _store(settings: Settings) -> Store:
 
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Recompute the hash chain; exit 1 and name the first broken entry if tampered."""
+    """Recompute the hash chain, check its seals and the checkpoints kept outside the
+    database; say what is proven. Exit 1 and name the first broken entry if tampered."""
     settings = _settings()
-    if (missing := missing_store(settings)) is not None:
-        console.print(f"no audit log yet: {missing} does not exist (nothing was recorded)")
-        return
-    with _store(settings) as store:
+    try:
+        key = audit_key(settings.audit.key, settings.audit_key_path, create=False)
+        checkpoints, bad = read_checkpoints(settings.audit_checkpoint_path)
+    except MedicError as exc:
+        raise _fail(exc, 2) from exc
+    if bad:
+        errors.print(
+            f"[red]audit checkpoints damaged:[/] line(s) {', '.join(map(str, bad[:5]))} of "
+            f"{escape(str(settings.audit_checkpoint_path))} are not checkpoints"
+        )
+        raise typer.Exit(1)
+    with _existing_store(settings, len(checkpoints)) as store:
         try:
-            report = verify_chain(store.audit.entries(), store.audit.head())
+            report = verify_chain(store.audit.entries(), store.audit.head(), key, checkpoints)
         except MedicError as exc:
             raise _fail(exc, 2) from exc
-    if report.intact:
-        console.print(f"audit log intact: {report.checked} entries verified")
-        return
+    if not report.intact:
+        errors.print(
+            f"[red]audit log broken at entry {report.broken_seq}:[/] {escape(report.problem)} "
+            f"({report.checked} entries before it verified)"
+        )
+        raise typer.Exit(1)
+    console.print(f"audit log intact: {report.checked} entries verified")
+    for line in report.proofs():
+        console.print(f"  - {escape(line)}")
+
+
+def _existing_store(settings: Settings, checkpoints: int) -> Store:
+    """The store, if it was ever created; else say so (exit 1 if checkpoints show that
+    entries were appended to it, 2 if there is simply nothing to verify)."""
+    url = make_url(settings.effective_database_url)
+    missing = url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file()
+    store = None if missing else _store(settings)
+    try:
+        present = store is not None and store.audit.present()
+    except MedicError as exc:
+        raise _fail(exc, 2) from exc
+    if present and store is not None:
+        return store
+    if store is not None:
+        store.close()
+    where = escape(str(url.render_as_string(hide_password=True)))
+    if checkpoints:
+        errors.print(
+            f"[red]audit log missing:[/] there is no medic store at {where}, yet "
+            f"{checkpoints} checkpoints show entries were appended to it (deleted?)"
+        )
+        raise typer.Exit(1)
     errors.print(
-        f"[red]audit log broken at entry {report.broken_seq}:[/] {escape(report.problem)} "
-        f"({report.checked} entries before it verified)"
+        f"no audit log to verify: the medic store at {where} was never created "
+        "(has `medic serve` run with this configuration?)"
     )
-    raise typer.Exit(1)
+    raise typer.Exit(2)
 
 
 @audit_app.command("export")

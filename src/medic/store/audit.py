@@ -10,6 +10,10 @@ step that runs again after a crash or a retry names its entry by the same key, a
 entry already in the chain is returned instead of a second one. The key is checked
 while the head is locked (so two appenders of one key cannot both miss it) and is
 unique in the table; it is not part of the entry's hash.
+
+With an `AuditSeal` (the key kept outside the database, see `medic.store.audit_seal`)
+every entry is sealed with an HMAC as it is appended, and once the append is committed
+the new head is written to the checkpoint file.
 """
 
 from __future__ import annotations
@@ -18,11 +22,12 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from typing import cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from medic.domain.audit import GENESIS_HASH, AuditDraft, AuditEntry, AuditKind, seal
+from medic.store.audit_seal import AuditSeal
 from medic.store.models import AuditHeadRow, AuditRow
 
 __all__ = ["AuditLog", "append_in"]
@@ -33,8 +38,11 @@ _HEAD_ID = 1
 _PAGE = 1000
 
 
-def append_in(session: Session, draft: AuditDraft, key: str | None = None) -> AuditEntry:
-    """Append inside the caller's write transaction (e.g. with the change it records).
+def append_in(
+    session: Session, draft: AuditDraft, key: str | None = None, seal_key: bytes | None = None
+) -> AuditEntry:
+    """Append inside the caller's write transaction (e.g. with the change it records),
+    sealed with `seal_key` if given.
 
     With a `key` already in the log, nothing is appended and that entry is returned."""
     head = _locked_head(session)
@@ -42,7 +50,7 @@ def append_in(session: Session, draft: AuditDraft, key: str | None = None) -> Au
         earlier = session.scalar(select(AuditRow).where(AuditRow.idempotency_key == key))
         if earlier is not None:
             return _entry(earlier)
-    entry = seal(draft, head.seq + 1, head.hash)
+    entry = seal(draft, head.seq + 1, head.hash, seal_key)
     session.add(
         AuditRow(
             seq=entry.seq,
@@ -56,6 +64,7 @@ def append_in(session: Session, draft: AuditDraft, key: str | None = None) -> Au
             prev_hash=entry.prev_hash,
             hash=entry.hash,
             idempotency_key=key,
+            mac=entry.mac,
         )
     )
     head.seq, head.hash = entry.seq, entry.hash
@@ -86,18 +95,40 @@ def _entry(row: AuditRow) -> AuditEntry:
         outcome=row.outcome,
         incident_id=row.incident_id,
         plan_hash=row.plan_hash,
-        data={str(k): v for k, v in data.items() if not isinstance(v, dict | list)},
+        data={str(k): v for k, v in data.items()},
         prev_hash=row.prev_hash,
         hash=row.hash,
+        mac=row.mac,
     )
 
 
 class AuditLog:
     """`Store.audit`: the append-only, hash-chained audit log."""
 
-    def __init__(self, read: Sessions, write: Sessions) -> None:
+    def __init__(self, read: Sessions, write: Sessions, seal: AuditSeal | None = None) -> None:
         self._read = read
         self._write = write
+        self._seal = seal
+
+    @property
+    def sealed(self) -> bool:
+        """Whether appends are sealed with the audit key."""
+        return self._seal is not None
+
+    def append_in(self, session: Session, draft: AuditDraft, key: str | None = None) -> AuditEntry:
+        """`append` inside the caller's write transaction (with the change it records);
+        call `checkpoint(entry)` once that transaction has committed."""
+        return append_in(session, draft, key, self._seal.key if self._seal else None)
+
+    def checkpoint(self, entry: AuditEntry) -> None:
+        """Write the head after the committed `entry` outside the database."""
+        if self._seal is not None:
+            self._seal.checkpoint(entry)
+
+    def present(self) -> bool:
+        """Whether the audit log's tables exist (the store was ever migrated)."""
+        with self._read() as session:
+            return inspect(session.connection()).has_table(AuditRow.__tablename__)
 
     def append(self, draft: AuditDraft, key: str | None = None) -> AuditEntry:
         """Seal `draft` as the next entry of the chain and store it; returns the entry.
@@ -105,7 +136,9 @@ class AuditLog:
         `key` makes the append idempotent: if an entry was appended with the same key
         (a step running again), that entry is returned and nothing is appended."""
         with self._write() as session:
-            return append_in(session, draft, key)
+            entry = self.append_in(session, draft, key)
+        self.checkpoint(entry)
+        return entry
 
     def head(self) -> tuple[int, str] | None:
         """(seq, hash) of the last entry as recorded by the appenders; None if missing."""

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from medic.domain.audit import AuditDraft, AuditKind
 from medic.domain.model import Execution, ExecutionStatus
-from medic.store.audit import append_in
+from medic.store.audit import AuditLog
 from medic.store.codec import decode
 from medic.store.models import ControlRow, ExecutionRow
 
@@ -40,9 +40,10 @@ class PauseState:
 class Control:
     """`Store.control`: the kill switch, and the recent executions rate limits count."""
 
-    def __init__(self, read: Sessions, write: Sessions) -> None:
+    def __init__(self, read: Sessions, write: Sessions, audit: AuditLog) -> None:
         self._read = read
         self._write = write
+        self._audit = audit
 
     def pause_state(self) -> PauseState:
         with self._read() as session:
@@ -60,7 +61,7 @@ class Control:
                 session.add(row)
             else:
                 row.active, row.reason, row.actor, row.at = paused, reason, actor, at
-            append_in(
+            entry = self._audit.append_in(
                 session,
                 AuditDraft(
                     at=at,
@@ -70,6 +71,7 @@ class Control:
                     data={"reason": reason[:500]},
                 ),
             )
+        self._audit.checkpoint(entry)
         return PauseState(paused, actor, reason, at)
 
     def executions_since(self, since: datetime) -> list[Execution]:

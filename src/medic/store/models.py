@@ -38,6 +38,7 @@ __all__ = [
     "ControlRow",
     "DiagnosisRow",
     "ExecutionRow",
+    "FirstApprovalRow",
     "IncidentRow",
     "IncidentSignalRow",
     "PlanRow",
@@ -164,6 +165,22 @@ class ApprovalRow(Base):
     reason: Mapped[str] = mapped_column(Text)
 
 
+class FirstApprovalRow(Base):
+    """The first of the two approvals a high-risk plan needs: one per plan (the unique
+    constraint), so two approvers at the same instant cannot both be the first."""
+
+    __tablename__ = "medic_first_approvals"
+    __table_args__ = (UniqueConstraint("incident_id", "plan_hash"),)
+
+    seq: Mapped[int] = mapped_column(SeqInteger, primary_key=True, autoincrement=True)
+    incident_id: Mapped[str] = mapped_column(String(64), ForeignKey(_INCIDENT_FK))
+    plan_hash: Mapped[str] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime]
+    channel: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text)
+
+
 class ExecutionRow(Base):
     __tablename__ = "medic_executions"
 
@@ -214,6 +231,9 @@ class AuditRow(Base):
     hash: Mapped[str] = mapped_column(String(64), unique=True)
     # What a retried step names its entry by, so that it is appended once (not hashed).
     idempotency_key: Mapped[str | None] = mapped_column(Text, index=True, unique=True)
+    # HMAC of `hash` under the audit key kept outside the database; NULL for entries
+    # sealed before the log was keyed.
+    mac: Mapped[str | None] = mapped_column(String(64))
 
 
 class AuditHeadRow(Base):

@@ -23,6 +23,7 @@ from sqlalchemy import Table, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from medic.domain.audit import AuditDraft
 from medic.domain.errors import ConflictError, NotFoundError, TransientError
 from medic.domain.model import (
     Approval,
@@ -36,8 +37,10 @@ from medic.domain.model import (
     TimelineEntry,
     Verification,
 )
+from medic.store import approvals as approval_records
 from medic.store import rows
 from medic.store.audit import AuditLog
+from medic.store.audit_seal import AuditSeal
 from medic.store.codec import decode, encode
 from medic.store.control import Control
 from medic.store.engine import WRITE, make_engine, parse_url, redact, translate_errors
@@ -58,6 +61,7 @@ from medic.store.models import (
 )
 from medic.store.paging import IncidentPages
 from medic.store.records import RejectedWebhook
+from medic.store.statements import insert_ignore
 from medic.store.users import Users
 
 __all__ = ["Store"]
@@ -81,12 +85,13 @@ class Store:
     timeout) or PermanentError, with the URL (password hidden) in the message.
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, audit_seal: AuditSeal | None = None) -> None:
         self._url = parse_url(url)
         with translate_errors(self._url):
             self._engine = make_engine(self._url)
-        self.audit = AuditLog(self._read, self._write)  # append-only, hash-chained
-        self.control = Control(self._read, self._write)  # the kill switch
+        # Append-only and hash-chained; sealed with the key outside the database if given.
+        self.audit = AuditLog(self._read, self._write, audit_seal)
+        self.control = Control(self._read, self._write, self.audit)  # the kill switch
         self.users = Users(self._read, self._write)  # people who sign in with a password
         self.pages = IncidentPages(self._read)  # bounded reads of big incidents
 
@@ -427,23 +432,35 @@ class Store:
         """
         with self._write() as session:
             _incident_row(session, approval.incident_id)
-            if _insert_ignore(session, ApprovalRow, rows.approval_row(approval)):
-                return approval
-            first = rows.to_approval(
-                session.scalars(
-                    select(ApprovalRow).where(
-                        ApprovalRow.incident_id == approval.incident_id,
-                        ApprovalRow.plan_hash == approval.plan_hash,
-                    )
-                ).one()
+            return approval_records.record_one(session, approval)
+
+    def record_approval_of_two(
+        self, approval: Approval, first_entry: AuditDraft, final_entry: AuditDraft, key: str
+    ) -> Approval:
+        """Record an approval of a plan that needs two different approvers.
+
+        In one transaction: the first approver of the plan is held as its first
+        approval (returned as PENDING); a second, different one becomes the plan's one
+        decision (returned as recorded). Its audit entry (`first_entry` or
+        `final_entry`) is appended in the same transaction, under `key` + ":first" or
+        `key`. Unique constraints decide a race: of two approvers at the same instant
+        one is first and the other final, never both first. ConflictError: the same
+        person approving again, or the plan already decided. Recording the very same
+        approval again returns it.
+        """
+        with self._write() as session:
+            _incident_row(session, approval.incident_id)
+            entry, recorded = approval_records.record_one_of_two(
+                session, self.audit, approval, first_entry, final_entry, key
             )
-        if first == approval:
-            return first
-        raise ConflictError(
-            f"incident {approval.incident_id!r}: plan {approval.plan_hash[:12]} was already "
-            f"{first.decision.value} by {first.actor!r} via {first.channel} at "
-            f"{first.at.isoformat()}"
-        )
+        if entry is not None:
+            self.audit.checkpoint(entry)
+        return recorded
+
+    def first_approval(self, incident_id: str, plan_hash: str) -> Approval | None:
+        """The first of two approvals of the plan (decision PENDING), if one was made."""
+        with self._read() as session:
+            return approval_records.first_of_two(session, incident_id, plan_hash)
 
     def approvals(self, incident_id: str) -> list[Approval]:
         """The incident's approval decisions, in the order they were made."""
@@ -577,13 +594,4 @@ def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
 
 def _insert_ignore(session: Session, model: type[Base], values: Mapping[str, object]) -> bool:
     """INSERT unless a unique constraint already holds such a row; True if inserted."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        insert(cast(Table, model.__table__))
-        .values(dict(values))
-        .on_conflict_do_nothing()
-        .returning(text("1"))
-    )
-    # Core, not the ORM's bulk insert: one row back when inserted, none on a conflict.
-    return session.connection().execute(statement).first() is not None
+    return insert_ignore(session, model, values)

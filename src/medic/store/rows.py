@@ -17,6 +17,7 @@ from medic.domain.model import (
 from medic.store.codec import decode, encode
 from medic.store.models import (
     ApprovalRow,
+    FirstApprovalRow,
     IncidentRow,
     PlanRow,
     RejectedWebhookRow,
@@ -27,6 +28,8 @@ from medic.store.records import MAX_REJECTED_BODY_BYTES, RejectedWebhook
 
 __all__ = [
     "approval_row",
+    "first_approval_row",
+    "to_first_approval",
     "body_text",
     "execution_row",
     "incident_row",
@@ -134,6 +137,24 @@ def to_approval(row: ApprovalRow) -> Approval:
         incident_id=row.incident_id,
         plan_hash=row.plan_hash,
         decision=ApprovalDecision(row.decision),
+        actor=row.actor,
+        at=row.at,
+        channel=row.channel,
+        reason=row.reason,
+    )
+
+
+def first_approval_row(approval: Approval) -> dict[str, object]:
+    row = approval_row(approval)
+    del row["decision"]
+    return row
+
+
+def to_first_approval(row: FirstApprovalRow) -> Approval:
+    return Approval(
+        incident_id=row.incident_id,
+        plan_hash=row.plan_hash,
+        decision=ApprovalDecision.PENDING,
         actor=row.actor,
         at=row.at,
         channel=row.channel,

@@ -4,12 +4,16 @@ and document. Every write carries an idempotency key derived from the plan."""
 from __future__ import annotations
 
 from medic.action import execute as execute_action
-from medic.action import verify as verify_criteria
 from medic.action.audit import entry_key, execution_entry, verification_entry
 from medic.action.undo import inverse
+from medic.action.verify import Progress
+from medic.action.verify import begin as begin_verification
+from medic.action.verify import poll as poll_verification
 from medic.domain import (
+    Criterion,
     Execution,
     IncidentState,
+    Plan,
     RevertContext,
     Verification,
 )
@@ -20,7 +24,18 @@ from medic.scribe.publish import Scribe
 from medic.workflows.context import deps
 from medic.workflows.step import current_plan, note, step
 
-__all__ = ["document", "execute", "finish", "long_term", "undo", "verify"]
+__all__ = [
+    "document",
+    "execute",
+    "finish",
+    "long_term",
+    "undo",
+    "verify",
+    "verify_begin",
+    "verify_poll",
+    "verify_record",
+    "verify_wait",
+]
 
 log = get_logger(__name__)
 
@@ -60,16 +75,49 @@ def execute(incident_id: str, plan_hash: str, index: int) -> Execution:
     return execution
 
 
-@step
 def verify(incident_id: str, plan_hash: str) -> Verification:
-    d = deps()
-    plan = current_plan(incident_id, plan_hash)
-    d.store.set_state(incident_id, IncidentState.VERIFYING, d.clock.now())
+    """Verification as durable steps: its start recorded once, then one poll per step
+    with a recorded wait between polls, then the outcome. A crash resumes at the next
+    poll, measuring the window from the recorded start (the injected clock's time)."""
+    progress = verify_begin(incident_id, plan_hash)
+    while progress.result is None:
+        if progress.polls:
+            verify_wait(incident_id, progress.wait_s)
+        progress = verify_poll(incident_id, plan_hash, progress)
+    return verify_record(incident_id, plan_hash, progress.result)
+
+
+def _criteria(plan: Plan) -> tuple[list[Criterion], str]:
     criteria = [c for a in plan.immediate for c in a.verification]
-    namespace = plan.immediate[0].namespace if plan.immediate else d.namespace
-    verification = verify_criteria(
-        criteria, d.metrics, namespace, d.clock, d.verification_window_s, d.verification_poll_s
+    return criteria, plan.immediate[0].namespace if plan.immediate else deps().namespace
+
+
+@step
+def verify_begin(incident_id: str, plan_hash: str) -> Progress:
+    d = deps()
+    criteria, _ = _criteria(current_plan(incident_id, plan_hash))
+    d.store.set_state(incident_id, IncidentState.VERIFYING, d.clock.now())
+    return begin_verification(criteria, d.clock, d.verification_window_s)
+
+
+@step
+def verify_poll(incident_id: str, plan_hash: str, progress: Progress) -> Progress:
+    d = deps()
+    criteria, namespace = _criteria(current_plan(incident_id, plan_hash))
+    return poll_verification(
+        progress, criteria, d.metrics, namespace, d.clock, d.verification_poll_s
     )
+
+
+@step
+def verify_wait(incident_id: str, seconds: float) -> None:
+    """Let `seconds` of the injected clock pass; once done, it is not waited again."""
+    deps().clock.sleep(seconds)
+
+
+@step
+def verify_record(incident_id: str, plan_hash: str, verification: Verification) -> Verification:
+    d = deps()
     d.store.save_verification(incident_id, verification)
     d.store.audit.append(
         verification_entry(incident_id, plan_hash, verification),

@@ -3,8 +3,6 @@ human's answer, expiry and self-resolution."""
 
 from __future__ import annotations
 
-import time
-
 from medic.action.audit import approval_entry, entry_key, policy_entry
 from medic.action.policy import PolicyContext, PolicyDecision, decide_policy, recent_actions
 from medic.domain import Approval, ApprovalDecision, ConflictError, IncidentState, MedicError, Plan
@@ -17,6 +15,7 @@ from medic.workflows.step import current_plan, note, step
 
 __all__ = [
     "SELF_RESOLVED_CHANNEL",
+    "WAKE_EVERY_S",
     "alerts_resolved",
     "approval_deadline",
     "auto_approval",
@@ -36,6 +35,10 @@ log = get_logger(__name__)
 # The channel of the decision recorded when every alert resolved before a human
 # decided: it takes the plan's one decision slot, so a later approval gets a 409.
 SELF_RESOLVED_CHANNEL = "self-resolved"
+
+# The longest real wait for a message between two looks at the approval deadline: the
+# deadline is the injected clock's, which may run faster than real time.
+WAKE_EVERY_S = 60.0
 
 
 def policy_decision(incident_id: str, plan: Plan) -> PolicyDecision:
@@ -159,13 +162,15 @@ def alerts_resolved(incident_id: str) -> bool:
 
 @step
 def approval_deadline(incident_id: str, timeout: float) -> float:
-    """When the approval request expires, in wall-clock seconds (recorded once)."""
-    return time.time() + timeout
+    """When the approval request expires, as the injected clock's Unix seconds
+    (recorded once, so a restart keeps the deadline)."""
+    return deps().clock.now().timestamp() + timeout
 
 
 @step
 def seconds_left(incident_id: str, deadline: float) -> float:
-    return max(0.0, deadline - time.time())
+    """The injected clock's seconds until `deadline`."""
+    return max(0.0, deadline - deps().clock.now().timestamp())
 
 
 @step

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from dbos import DBOS
 
 from medic.action import check_decision
 from medic.action.audit import approval_entry
-from medic.action.policy import check_approver, needs_another_approver
+from medic.action.policy import check_approver
 from medic.domain import Approval, ApprovalDecision, IncidentState
 from medic.domain.audit import FIRST_APPROVAL
 from medic.log import get_logger
@@ -54,17 +52,31 @@ def decide(
     if decision is ApprovalDecision.APPROVED and plan is not None:
         verdict = policy_decision(incident_id, plan)
         check_approver(verdict, actor)
-        earlier = d.store.audit.approvers(incident_id, plan_hash, FIRST_APPROVAL)
-        if needs_another_approver(verdict, actor, earlier):
-            # High risk: this approval counts, and the plan waits for a second person.
-            first = replace(proposed, decision=ApprovalDecision.PENDING)
-            d.store.audit.append(approval_entry(proposed, outcome=FIRST_APPROVAL))
-            log.info("approval.first_of_two", incident_id=incident_id, actor=actor)
-            return first
+        if verdict.second_approver:
+            return _approve_as_one_of_two(proposed)
     approval = d.store.record_approval(proposed)
     d.store.audit.append(approval_entry(approval), key=decision_key(incident_id, plan_hash))
     _wake(incident_id, plan_hash)
     log.info("approval.recorded", incident_id=incident_id, decision=decision.value, actor=actor)
+    return approval
+
+
+def _approve_as_one_of_two(proposed: Approval) -> Approval:
+    """High risk: the first approver's approval counts and the plan waits (PENDING);
+    a second, different approver's is the decision. The store settles who is which,
+    atomically, so two approvers at the same instant are one first and one final."""
+    incident_id, plan_hash = proposed.incident_id, proposed.plan_hash
+    key = decision_key(incident_id, plan_hash)
+    approval = deps().store.record_approval_of_two(
+        proposed, approval_entry(proposed, outcome=FIRST_APPROVAL), approval_entry(proposed), key
+    )
+    if approval.decision is ApprovalDecision.PENDING:
+        log.info("approval.first_of_two", incident_id=incident_id, actor=proposed.actor)
+        return approval
+    _wake(incident_id, plan_hash)
+    log.info(
+        "approval.recorded", incident_id=incident_id, decision="approved", actor=proposed.actor
+    )
     return approval
 
 

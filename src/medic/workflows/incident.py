@@ -100,7 +100,7 @@ def _obtain_approval(incident_id: str, plan: Plan) -> Approval:
     # what happened. A wake-up with nothing decided goes back to waiting until the
     # deadline, which is when the request expires.
     while True:
-        DBOS.recv(APPROVAL_TOPIC, timeout_seconds=timeout)
+        DBOS.recv(APPROVAL_TOPIC, timeout_seconds=min(timeout, approval_steps.WAKE_EVERY_S))
         timeout = approval_steps.seconds_left(incident_id, deadline)
         decision = approval_steps.read_decision(incident_id, plan.hash, timeout <= 0)
         if decision is not None:
