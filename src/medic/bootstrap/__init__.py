@@ -18,15 +18,17 @@ from slack_sdk.errors import SlackApiError
 
 from medic.action import Policy
 from medic.action.policy_file import load_policy_document
-from medic.adapters.datadog import DatadogMetrics
-from medic.adapters.loki import LokiLogs
+from medic.adapters.prometheus import PrometheusMetrics
 from medic.adapters.slack import SlackChatOps
 from medic.api import ApiContext, create_app
 from medic.api.slack import slack_router
+from medic.bootstrap.banner import banner
+from medic.bootstrap.checks import source_checks
 from medic.bootstrap.llm import refiner as _refiner
-from medic.bootstrap.watched import Watched, datadog_metrics, loki_logs, watched
+from medic.bootstrap.prometheus import check_queries
+from medic.bootstrap.watched import Watched, watched
 from medic.credentials import Credentials, load_or_create
-from medic.domain import MedicError, PermanentError
+from medic.domain import PermanentError, TransientError
 from medic.integrations import Integration
 from medic.log import get_logger
 from medic.ports.chatops import ChatOps
@@ -109,6 +111,7 @@ def build(settings: Settings) -> Medic:
         verification_window_s=settings.verification.window_seconds,
         verification_poll_s=settings.verification.poll_seconds,
         grouping=_grouping(settings),
+        can_act=world.can_act,
     )
     credentials = load_or_create(
         settings.credentials_path,
@@ -171,6 +174,7 @@ def serve(settings: Settings) -> None:
     """`medic serve`: the API, the workflows and the watchdog in one process."""
     medic = build(settings)
     try:
+        _check_queries(medic.world)
         medic.start()
         server = uvicorn.Server(
             uvicorn.Config(
@@ -181,37 +185,29 @@ def serve(settings: Settings) -> None:
                 access_log=False,
             )
         )
+        print(banner(settings, medic.world, medic.credentials), flush=True)
         log.info("medic.serving", url=settings.effective_api_url)
         server.run()
     finally:
         medic.stop()
 
 
-def integrations(settings: Settings) -> list[Integration]:
-    """`medic doctor`'s checks: the store, what medic watches (the sandbox by default;
-    the cluster, metrics, logs and code host when configured), and Datadog or Loki
-    when configured but not (yet) in use."""
-    found = [Integration("store", lambda: _store_health(settings), "store")]
+def _check_queries(world: Watched) -> None:
+    """Bad PromQL in the catalogue stops the start, naming the key; an unreachable server
+    does not (the diagnosis says what it could not read)."""
+    if not isinstance(world.metrics, PrometheusMetrics):
+        return
     try:
-        world = watched(settings)
-    except MedicError as e:
-        error = e  # the configuration itself is what fails the check
-
-        def broken() -> str:
-            raise error
-
-        return [*found, Integration("configuration", broken)]
-    found += [Integration(name, check) for name, check in world.checks.items()]
-    if settings.datadog.api_key and "datadog" not in world.checks:
-        found.append(Integration("datadog", lambda: _closing(datadog_metrics(settings))))
-    if settings.loki.url and "loki" not in world.checks:
-        found.append(Integration("loki", lambda: _closing(loki_logs(settings))))
-    return found
+        log.info("medic.queries", result=check_queries(world.metrics))
+    except TransientError as e:
+        log.warning("medic.queries_unchecked", reason=str(e))
 
 
-def _closing(adapter: DatadogMetrics | LokiLogs) -> str:
-    with adapter:
-        return adapter.health()
+def integrations(settings: Settings) -> list[Integration]:
+    """`medic doctor`'s checks: the store, then what medic watches (the sandbox, or every
+    configured source, including those that fail to set up) and the chat tools."""
+    found = [Integration("store", lambda: _store_health(settings), "store")]
+    return [*found, *source_checks(settings)]
 
 
 def _store_health(settings: Settings) -> str:

@@ -60,6 +60,7 @@ class Deps:
     watchdog_lookback_s: float = 3600.0
     grouping: GroupingRules = field(default_factory=GroupingRules)
     extras: dict[str, str] = field(default_factory=dict)
+    can_act: bool = True  # False without an executor: plans are handed to a human
 
 
 _current: Deps | None = None
