@@ -94,11 +94,15 @@ def test_custom_queries_override_or_remove_a_preset_signal() -> None:
         queries.render("request_rate", "ns", "cart", 60) == 'sum(job:requests:rate5m{job="cart"})'
     )
     assert not queries.has("restarts")
-    with _prom(Recorder(httpx.Response(200, json=_matrix())), queries=queries) as prometheus:
+    recorder = Recorder(httpx.Response(200, json=_matrix()))
+    with _prom(recorder, queries=queries) as prometheus:
         assert not prometheus.covers(MetricName.RESTARTS)
         assert prometheus.query_text("ns", "cart", MetricName.REQUEST_RATE, 60) == (
             'sum(job:requests:rate5m{job="cart"})'
         )
+        # A signal the catalogue leaves out is no data, and Prometheus is not asked.
+        restarts = prometheus.query("ns", "cart", MetricName.RESTARTS, START, END, 60)
+        assert restarts.points == () and recorder.requests == []
 
 
 def test_bad_catalogue_entries_are_errors_naming_the_key() -> None:

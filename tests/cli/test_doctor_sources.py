@@ -47,3 +47,10 @@ def test_a_source_that_cannot_be_set_up_is_still_listed_with_why(tmp_path: Path)
     assert failing, [r.name for r in results]
     assert all("prometheus.call_graph_file: cannot read" in r.detail for r in failing)
     assert {r.name for r in failing} >= {"configuration", "prometheus"}
+
+
+def test_the_sandbox_is_checked_alone_and_slack_when_configured() -> None:
+    names = [i.name for i in integrations(load_settings())]
+    assert names == ["store", "sandbox", "code host"]  # the sandbox's own git clones
+    configured = load_settings(slack={"bot_token": "xoxb-1", "channel": "#ops"})
+    assert [i.name for i in integrations(configured)] == [*names, "slack"]

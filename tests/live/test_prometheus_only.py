@@ -240,3 +240,6 @@ def test_a_real_instance_down_and_a_real_leak_become_honest_incidents(stack: Sta
     assert not (stack.medic.data_dir / "sandbox").exists()
     services = {i["service"] for i in stack.incidents()}
     assert services <= {"node", "shop"}, services
+    # The watchdog scanned the real series all along without failing a scan.
+    log = stack.medic.log_path.read_text()
+    assert "Exception encountered in background workflow" not in log, log[-3000:]

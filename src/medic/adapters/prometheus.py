@@ -195,6 +195,10 @@ class PrometheusMetrics:
         step_seconds: float,
     ) -> Series:
         metric = MetricName(metric)
+        if not self.covers(metric):
+            # Not in the catalogue (a host has no HTTP latency): no data, by configuration;
+            # the diagnosis says so (`covers`), the watchdog simply has nothing to scan.
+            return Series(metric.value, service, (), {"namespace": namespace}, _UNITS[metric])
         expression = self.promql(namespace, service, metric, step_seconds)
         found = self.query_range(expression, start, end, step_seconds)
         if len(found) > 1:

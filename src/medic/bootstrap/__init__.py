@@ -207,7 +207,11 @@ def integrations(settings: Settings) -> list[Integration]:
     """`medic doctor`'s checks: the store, then what medic watches (the sandbox, or every
     configured source, including those that fail to set up) and the chat tools."""
     found = [Integration("store", lambda: _store_health(settings), "store")]
-    return [*found, *source_checks(settings)]
+    found += source_checks(settings)
+    token = settings.slack.bot_token
+    if token:
+        found.append(Integration("slack", lambda: _slack_health(WebClient(token=token)), "chat"))
+    return found
 
 
 def _store_health(settings: Settings) -> str:
