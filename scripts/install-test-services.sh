@@ -6,6 +6,8 @@ need=()
 command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v prometheus-alertmanager >/dev/null 2>&1 || need+=(prometheus-alertmanager)
+command -v prometheus-node-exporter >/dev/null 2>&1 || need+=(prometheus-node-exporter)
+command -v victoria-metrics >/dev/null 2>&1 || need+=(victoria-metrics)
 command -v git >/dev/null 2>&1 || need+=(git)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if [ "${#need[@]}" -gt 0 ]; then
@@ -19,7 +21,7 @@ if [ "${#need[@]}" -gt 0 ]; then
 fi
 # The Debian packages start their own daemons under systemd; the tests use their own
 # instances on free ports, so stop any that an install may have started.
-for svc in prometheus prometheus-alertmanager; do
+for svc in prometheus prometheus-alertmanager prometheus-node-exporter victoria-metrics; do
     if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
         systemctl stop "$svc" || true
     fi

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, field_validator
+from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -45,14 +45,25 @@ __all__ = [
 ]
 
 
-class SandboxSettings(BaseModel):
-    """The built-in simulated cluster watched when no real integration is configured."""
+class _Strict(BaseModel):
+    """Every section refuses keys it does not know: `prometheus: {ulr: ...}` is an error
+    naming `prometheus.ulr`, never a silently ignored setting."""
 
+    model_config = ConfigDict(extra="forbid")
+
+
+class SandboxSettings(_Strict):
+    """The built-in simulated cluster watched when no real integration is configured
+    (or when `enabled` is true; then no real source may be configured)."""
+
+    enabled: bool | None = Field(
+        None, description="default: on exactly when no real source is configured"
+    )
     scenario: str = "auth-memory-leak-after-deploy"
     speed: float = Field(60.0, gt=0, description="simulated seconds per real second")
 
 
-class ApprovalSettings(BaseModel):
+class ApprovalSettings(_Strict):
     timeout_seconds: float = Field(3600.0, gt=0, description="an unanswered request escalates")
     autonomy: Literal["observe", "propose", "approve", "auto"] = "approve"
     auto_actions: list[ActionKind] = Field(
@@ -61,12 +72,12 @@ class ApprovalSettings(BaseModel):
     )
 
 
-class WatchdogSettings(BaseModel):
+class WatchdogSettings(_Strict):
     enabled: bool = True
     interval_seconds: int = Field(10, ge=1, le=59, description="real seconds between scans")
 
 
-class GroupingSettings(BaseModel):
+class GroupingSettings(_Strict):
     """How signals become incidents (medic.signals.grouping)."""
 
     group_by: list[str] = Field(
@@ -87,12 +98,12 @@ class GroupingSettings(BaseModel):
     flap_period_seconds: float = Field(6 * 3600.0, gt=0)
 
 
-class VerificationSettings(BaseModel):
+class VerificationSettings(_Strict):
     window_seconds: float = Field(600.0, gt=0, description="watched-system seconds")
     poll_seconds: float = Field(30.0, gt=0)
 
 
-class AuditSettings(BaseModel):
+class AuditSettings(_Strict):
     """The audit log's seal, kept outside the database (`medic.store.audit_seal`)."""
 
     key_file: Path | None = Field(
@@ -109,7 +120,7 @@ class AuditSettings(BaseModel):
     )
 
 
-class KubernetesSettings(BaseModel):
+class KubernetesSettings(_Strict):
     """The cluster medic watches and acts on; enabling it switches off the sandbox."""
 
     enabled: bool = False
@@ -118,12 +129,38 @@ class KubernetesSettings(BaseModel):
     in_cluster: bool = Field(False, description="use the pod's service account")
 
 
-class PrometheusSettings(BaseModel):
+class PrometheusSettings(_Strict):
+    """Prometheus (or VictoriaMetrics: the same API) as the metrics source; alone, it is
+    the diagnose-and-propose mode. Queries: `medic.adapters.prometheus_queries`."""
+
     url: str | None = None
     timeout_seconds: float = Field(10.0, gt=0)
+    retries: int = Field(3, ge=0)
+    bearer_token: str | None = None
+    username: str | None = Field(None, description="basic auth")
+    password: str | None = None
+    ca_file: Path | None = Field(None, description="PEM bundle that signs the server's cert")
+    insecure_skip_verify: bool = False
+    max_series: int = Field(500, ge=1, description="more series in one answer is an error")
+    max_points: int = Field(500_000, ge=1, description="more points in one answer is an error")
+    graph_url: str | None = Field(None, description="the UI evidence links to; default: url")
+    preset: Literal["kubernetes", "otel", "node_exporter", "custom"] = "kubernetes"
+    queries: dict[str, str | None] = Field(
+        default_factory=dict, description="signal -> PromQL template (None removes it)"
+    )
+    service_label: str | None = Field(
+        None, description="the label naming a service; default: service (kubernetes), job"
+    )
+    services_query: str | None = Field(
+        None, description="PromQL whose series name the services; default: up"
+    )
+    call_graph_file: Path | None = Field(None, description="YAML {service: [callees]}")
+    service_graph_metric: str | None = Field(
+        None, description="e.g. traces_service_graph_request_total (labels client, server)"
+    )
 
 
-class DatadogSettings(BaseModel):
+class DatadogSettings(_Strict):
     """Datadog as the metrics source (`medic.adapters.datadog`; the query mapping is
     documented there)."""
 
@@ -142,7 +179,7 @@ class DatadogSettings(BaseModel):
     )
 
 
-class LokiSettings(BaseModel):
+class LokiSettings(_Strict):
     """Loki as the log source (`medic.adapters.loki`)."""
 
     url: str | None = None
@@ -157,7 +194,7 @@ class LokiSettings(BaseModel):
     max_entries_per_query: int = Field(5000, ge=1, description="Loki's max_entries_limit_per_query")
 
 
-class GitHubSettings(BaseModel):
+class GitHubSettings(_Strict):
     """Long-term fixes as pull requests (needs Contents RW, Pull requests RW)."""
 
     token: str | None = None
@@ -171,7 +208,7 @@ class GitHubSettings(BaseModel):
     )
 
 
-class PostmortemSettings(BaseModel):
+class PostmortemSettings(_Strict):
     """Where post-mortems are written (Markdown, with their SVG charts beside them)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -179,7 +216,7 @@ class PostmortemSettings(BaseModel):
     dir: Path | None = Field(None, description="default: data_dir/postmortems")
 
 
-class SloSettings(BaseModel):
+class SloSettings(_Strict):
     """A service's SLOs: post-mortems tell how much of their budget an incident spent."""
 
     model_config = ConfigDict(extra="forbid")
@@ -190,7 +227,7 @@ class SloSettings(BaseModel):
     window_days: float = Field(30.0, gt=0)
 
 
-class ConfluenceSettings(BaseModel):
+class ConfluenceSettings(_Strict):
     """Post-mortems as Confluence pages (REST API: content create/update, attachments)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -203,21 +240,21 @@ class ConfluenceSettings(BaseModel):
     timeout_seconds: float = Field(10.0, gt=0)
 
 
-class GitSettings(BaseModel):
+class GitSettings(_Strict):
     """Local clones, when there is no GitHub: revert branches are made there."""
 
     repos_dir: Path | None = Field(None, description="one clone per service, named after it")
     fetch: bool = True
 
 
-class SlackSettings(BaseModel):
+class SlackSettings(_Strict):
     bot_token: str | None = None
     signing_secret: str | None = None
     channel: str | None = None
     users: dict[str, str] = Field(default_factory=dict, description="Slack user id -> medic user")
 
 
-class PagerDutySettings(BaseModel):
+class PagerDutySettings(_Strict):
     """Page through the PagerDuty Events API v2 when an incident is escalated."""
 
     routing_key: str | None = Field(None, description="an Events API v2 integration key")
@@ -225,7 +262,7 @@ class PagerDutySettings(BaseModel):
     timeout_seconds: float = Field(10.0, gt=0)
 
 
-class OpsgenieSettings(BaseModel):
+class OpsgenieSettings(_Strict):
     """Page through the Opsgenie Alert API when an incident is escalated."""
 
     api_key: str | None = Field(None, description="an API integration's key (GenieKey)")
@@ -234,7 +271,7 @@ class OpsgenieSettings(BaseModel):
     timeout_seconds: float = Field(10.0, gt=0)
 
 
-class LlmSettings(BaseModel):
+class LlmSettings(_Strict):
     """The optional LLM agent; without a provider the deterministic diagnosis stands alone."""
 
     provider: Literal["openai", "anthropic", "ollama", "openai-compatible"] | None = None
@@ -257,7 +294,7 @@ class LlmSettings(BaseModel):
     )
 
 
-class UserSettings(BaseModel):
+class UserSettings(_Strict):
     """A user of the API, the CLI and the UI (`users: {alice: {token: ..., role: ...}}`;
     a bare token, `users: {alice: TOKEN}`, is a user with the default role)."""
 
@@ -272,7 +309,7 @@ class UserSettings(BaseModel):
     )
 
 
-class AuthSettings(BaseModel):
+class AuthSettings(_Strict):
     """Who may do what (docs: README, 'Users, roles and sign-in')."""
 
     default_role: Role = Field(
@@ -341,6 +378,9 @@ class Settings(BaseSettings):
     audit: AuditSettings = AuditSettings()
     kubernetes: KubernetesSettings = KubernetesSettings()
     prometheus: PrometheusSettings = PrometheusSettings()
+    victoriametrics: PrometheusSettings = Field(
+        default_factory=PrometheusSettings, description="the same keys as prometheus"
+    )
     datadog: DatadogSettings = DatadogSettings()
     loki: LokiSettings = LokiSettings()
     github: GitHubSettings = GitHubSettings()
@@ -357,6 +397,36 @@ class Settings(BaseSettings):
     @classmethod
     def _absolute(cls, value: Path) -> Path:
         return value.expanduser().resolve()
+
+    @model_validator(mode="after")
+    def _one_world(self) -> Settings:
+        if self.prometheus.url and self.victoriametrics.url:
+            raise ValueError("set prometheus.url or victoriametrics.url, not both")
+        real = self.real_sources
+        if self.sandbox.enabled and real:
+            raise ValueError(
+                "sandbox.enabled is true but real sources are configured "
+                f"({', '.join(real)}): medic never mixes the sandbox with a real system"
+            )
+        return self
+
+    @property
+    def real_sources(self) -> list[str]:
+        """The configured sources of a real system; any of them means no sandbox."""
+        found = {
+            "kubernetes": self.kubernetes.enabled,
+            "prometheus": bool(self.prometheus.url),
+            "victoriametrics": bool(self.victoriametrics.url),
+            "datadog": bool(self.datadog.api_key),
+            "loki": bool(self.loki.url),
+        }
+        return [name for name, on in found.items() if on]
+
+    @property
+    def uses_sandbox(self) -> bool:
+        if self.sandbox.enabled is not None:
+            return self.sandbox.enabled
+        return not self.real_sources
 
     @property
     def effective_database_url(self) -> str:

@@ -1,11 +1,11 @@
-"""`MetricsSource` on Prometheus' HTTP API, with PromQL over the usual exporters.
+"""`MetricsSource` on Prometheus' HTTP API (or VictoriaMetrics', the same API).
 
-Each `MetricName` is one PromQL expression over the series of cAdvisor
-(`container_*{namespace,pod,container}`, the container named after its service),
-kube-state-metrics (`kube_*{namespace,deployment}`) and the OpenTelemetry HTTP
-server conventions as exported to Prometheus (`http_server_*{namespace,service}`):
-the names `medic sandbox export-openmetrics` and `medic sandbox serve` use, so one
-set of queries serves the sandbox and a real cluster.
+Each `MetricName` is one PromQL template of the query catalogue
+(`medic.adapters.prometheus_queries`): by default the `kubernetes` preset over
+cAdvisor, kube-state-metrics and OpenTelemetry HTTP server series, the names
+`medic sandbox export-openmetrics` and `medic sandbox serve` use, so one set of
+queries serves the sandbox and a real cluster; other presets and the user's own
+templates come from settings.
 
 A range query of step S answers, at each instant t (a multiple of S), for the
 window (t - W, t] with W = max(S, `min_window_seconds`): rates are the window's
@@ -16,21 +16,25 @@ step, so both sources agree point by point.
 from __future__ import annotations
 
 import math
+import ssl
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 
 from medic.adapters.http import RetryingClient
+from medic.adapters.prometheus_queries import QueryCatalogue, catalogue
+from medic.adapters.prometheus_queries import duration as _duration
 from medic.domain.cluster import MetricName
 from medic.domain.errors import PermanentError, TransientError
 from medic.domain.model import Point, Series
 
-__all__ = ["PrometheusMetrics", "PromSeries", "promql_for"]
+__all__ = ["PromAccess", "PrometheusMetrics", "PromSeries", "promql_for"]
 
 _MAX_POINTS = 10_000  # Prometheus refuses ranges of more than 11,000 points per series
 _ERROR_CHARS = 500
@@ -47,28 +51,7 @@ _UNITS = {
     MetricName.AVAILABLE_REPLICAS: "replicas",
 }
 
-# {c}: the service's containers, {d}: its Deployment, {h}: its HTTP server series;
-# {w}: the rate window, {g}: the gauge window.
-_TEMPLATES = {
-    MetricName.MEMORY_WORKING_SET_BYTES: (
-        "max(max_over_time(container_memory_working_set_bytes{c}[{g}]))"
-    ),
-    MetricName.MEMORY_LIMIT_BYTES: "max(last_over_time(container_spec_memory_limit_bytes{c}[{g}]))",
-    MetricName.CPU_USAGE_CORES: "sum(rate(container_cpu_usage_seconds_total{c}[{w}]))",
-    MetricName.REQUEST_RATE: "sum(rate(http_server_requests_total{h}[{w}]))",
-    MetricName.ERROR_RATIO: (
-        "sum(rate(http_server_requests_total{h5}[{w}]))"
-        " / sum(rate(http_server_requests_total{h}[{w}]))"
-    ),
-    MetricName.LATENCY_P99_SECONDS: (
-        "histogram_quantile(0.99, sum by (le) "
-        "(rate(http_server_request_duration_seconds_bucket{h}[{w}])))"
-    ),
-    MetricName.RESTARTS: "sum(last_over_time(kube_pod_container_status_restarts_total{c}[{g}]))",
-    MetricName.AVAILABLE_REPLICAS: (
-        "sum(min_over_time(kube_deployment_status_replicas_available{d}[{g}]))"
-    ),
-}
+_DEFAULT = catalogue("kubernetes", {})
 
 
 @dataclass(frozen=True)
@@ -79,37 +62,35 @@ class PromSeries:
     points: tuple[Point, ...] = ()
 
 
-def _quote(value: str) -> str:
-    # Names come from alerts and configuration: never let one end the string literal.
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    return f'"{escaped}"'
-
-
-def _duration(seconds: float) -> str:
-    millis = round(seconds * 1000)
-    return f"{millis // 1000}s" if millis % 1000 == 0 else f"{millis}ms"
-
-
-def promql_for(namespace: str, service: str, metric: MetricName, window_seconds: float) -> str:
+def promql_for(
+    namespace: str,
+    service: str,
+    metric: MetricName,
+    window_seconds: float,
+    queries: QueryCatalogue = _DEFAULT,
+) -> str:
     """The PromQL of `metric` for one service, over windows of `window_seconds`.
 
     Range selectors of Prometheus 2 include the window's left edge: the gauges look
-    one second less far back, so a window holds the same samples as the sandbox's
-    left-open bucket; a rate needs that edge sample as its baseline.
+    one second less far back (`$gauge_window`), so a window holds the same samples as
+    the sandbox's left-open bucket; a rate needs that edge sample as its baseline.
     """
-    ns = f"namespace={_quote(namespace)}"
-    selectors = {
-        "c": f"{{{ns},container={_quote(service)}}}",
-        "d": f"{{{ns},deployment={_quote(service)}}}",
-        "h": f"{{{ns},service={_quote(service)}}}",
-        "h5": f'{{{ns},service={_quote(service)},code=~"5.."}}',
-        "w": _duration(window_seconds),
-        "g": _duration(max(window_seconds - 1.0, window_seconds / 2.0)),
-    }
-    template = _TEMPLATES[MetricName(metric)]
-    for key in ("h5", "c", "d", "h", "w", "g"):  # "h5" before its prefix "h"
-        template = template.replace("{" + key + "}", selectors[key])
-    return template
+    return queries.render(str(MetricName(metric)), namespace, service, window_seconds)
+
+
+@dataclass(frozen=True)
+class PromAccess:
+    """How to reach the server: credentials, TLS, and caps on what one query may return."""
+
+    bearer_token: str | None = None
+    username: str | None = None
+    password: str | None = None
+    ca_file: str | None = None
+    insecure_skip_verify: bool = False
+    max_series: int = 500
+    max_points: int = 500_000
+    graph_url: str | None = None  # the UI the evidence links to; default: the base URL
+    kind: str = "Prometheus"  # or "VictoriaMetrics": same API, another graph page
 
 
 class PrometheusMetrics:
@@ -117,7 +98,8 @@ class PrometheusMetrics:
 
     Transient failures (connection errors, timeouts, 5xx, 429) are retried `retries`
     times with exponential backoff, then raised as TransientError; a rejected query
-    (4xx) is a PermanentError naming the query and Prometheus' own message.
+    (4xx) is a PermanentError naming the query and Prometheus' own message; so is an
+    answer over `access.max_series` series or `access.max_points` points.
     """
 
     def __init__(
@@ -129,6 +111,8 @@ class PrometheusMetrics:
         backoff_seconds: float = 0.5,
         min_window_seconds: float = 60.0,
         headers: Mapping[str, str] | None = None,
+        queries: QueryCatalogue = _DEFAULT,
+        access: PromAccess | None = None,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -137,15 +121,19 @@ class PrometheusMetrics:
         self.retries = max(0, retries)
         self.backoff_seconds = backoff_seconds
         self.min_window_seconds = max(2.0, min_window_seconds)
+        self.queries = queries
+        self.access = access or PromAccess()
         client = httpx.Client(
             base_url=self.base_url,
             timeout=timeout,
-            headers=dict(headers or {}),
+            headers=_headers(headers, self.access),
+            auth=_basic_auth(self.access),
+            verify=_verify(self.access),
             transport=transport,
         )
         self._http = RetryingClient(
             client,
-            f"Prometheus at {self.base_url}",
+            f"{self.access.kind} at {self.base_url}",
             retries=self.retries,
             backoff_seconds=backoff_seconds,
             sleep=sleep,
@@ -166,8 +154,36 @@ class PrometheusMetrics:
     def close(self) -> None:
         self._http.close()
 
+    def covers(self, metric: MetricName) -> bool:
+        """Whether the query catalogue has a query for `metric`."""
+        return self.queries.has(str(MetricName(metric)))
+
     def promql(self, namespace: str, service: str, metric: MetricName, step_seconds: float) -> str:
-        return promql_for(namespace, service, metric, max(step_seconds, self.min_window_seconds))
+        window = max(step_seconds, self.min_window_seconds)
+        return promql_for(namespace, service, metric, window, self.queries)
+
+    def query_text(
+        self, namespace: str, service: str, metric: MetricName, step_seconds: float
+    ) -> str:
+        """The exact PromQL `query` sends (the evidence records it)."""
+        return self.promql(namespace, service, metric, step_seconds)
+
+    def graph_link(self, promql: str, start: datetime, end: datetime) -> str:
+        """The server's own graph of `promql` over [start, end]."""
+        base = (self.access.graph_url or self.base_url).rstrip("/")
+        span = _duration(max(60.0, (end - start).total_seconds()))
+        if self.access.kind == "VictoriaMetrics":
+            query = urlencode({"g0.expr": promql, "g0.range_input": span})
+            return f"{base}/vmui/#/?{query}"
+        query = urlencode(
+            {
+                "g0.expr": promql,
+                "g0.tab": "0",
+                "g0.range_input": span,
+                "g0.end_input": end.strftime("%Y-%m-%d %H:%M:%S"),
+            }
+        )
+        return f"{base}/graph?{query}"
 
     def query(
         self,
@@ -179,11 +195,16 @@ class PrometheusMetrics:
         step_seconds: float,
     ) -> Series:
         metric = MetricName(metric)
+        if not self.covers(metric):
+            # Not in the catalogue (a host has no HTTP latency): no data, by configuration;
+            # the diagnosis says so (`covers`), the watchdog simply has nothing to scan.
+            return Series(metric.value, service, (), {"namespace": namespace}, _UNITS[metric])
         expression = self.promql(namespace, service, metric, step_seconds)
         found = self.query_range(expression, start, end, step_seconds)
         if len(found) > 1:
             raise PermanentError(
-                f"{expression}: expected one series from Prometheus, got {len(found)}"
+                f"{expression}: expected one series from {self.access.kind}, got {len(found)} "
+                f"(aggregate it in prometheus.queries.{metric.value})"
             )
         return Series(
             metric=metric.value,
@@ -214,34 +235,76 @@ class PrometheusMetrics:
             data = self._get("/api/v1/query_range", params, promql)
             for series in _parse(data, "matrix", promql):
                 merged.setdefault(tuple(sorted(series.labels.items())), []).extend(series.points)
+            self._check_caps(promql, len(merged), sum(len(p) for p in merged.values()))
         return [PromSeries(dict(labels), tuple(points)) for labels, points in merged.items()]
+
+    def expression(
+        self, query: str, start: datetime, end: datetime, step_seconds: float
+    ) -> list[Series]:
+        """Any PromQL (an alert's expression) at the step multiples in [start, end] and at
+        `end` itself (an alert that fired seconds ago may fall between two steps), one
+        Series per result series."""
+        merged: dict[tuple[tuple[str, str], ...], list[Point]] = {
+            tuple(sorted(found.labels.items())): list(found.points)
+            for found in self.query_range(query, start, end, step_seconds)
+        }
+        for found in self.instant(query, end):
+            points = merged.setdefault(tuple(sorted(found.labels.items())), [])
+            points.extend(p for p in found.points if not points or p.t > points[-1].t)
+        self._check_caps(query, len(merged), sum(len(p) for p in merged.values()))
+        return [
+            Series(
+                metric="expression",
+                service=dict(labels).get("service") or dict(labels).get("job") or "",
+                points=tuple(points),
+                labels=dict(labels),
+            )
+            for labels, points in merged.items()
+        ]
 
     def instant(self, promql: str, at: datetime | None = None) -> list[PromSeries]:
         """An instant query (at `at`, or Prometheus' now): one point per series."""
         params = {"query": promql, "timeout": _duration(self.timeout)}
         if at is not None:
             params["time"] = _number(at.timestamp())
-        return _parse(self._get("/api/v1/query", params, promql), "vector", promql)
+        found = _parse(self._get("/api/v1/query", params, promql), "vector", promql)
+        self._check_caps(promql, len(found), len(found))
+        return found
+
+    def _check_caps(self, promql: str, series: int, points: int) -> None:
+        cap = self.access
+        if series > cap.max_series:
+            raise PermanentError(
+                f"{promql}: {self.access.kind} returned {series} series, more than "
+                f"prometheus.max_series ({cap.max_series}): narrow or aggregate the query"
+            )
+        if points > cap.max_points:
+            raise PermanentError(
+                f"{promql}: {self.access.kind} returned {points} points, more than "
+                f"prometheus.max_points ({cap.max_points}): shorten the window or the query"
+            )
 
     def health(self) -> str:
         """A one-line status; TransientError when not ready, PermanentError when not Prometheus."""
         ready = self._http.get("/-/ready", {}, "readiness check", retries=0)
         if ready.status_code != 200:
             raise TransientError(
-                f"Prometheus at {self.base_url} is not ready ({ready.status_code}): "
+                f"{self.access.kind} at {self.base_url} is not ready ({ready.status_code}): "
                 f"{ready.text[:_ERROR_CHARS].strip()}"
             )
         data = self._get("/api/v1/status/buildinfo", {}, "build information", retries=0)
         version = data.get("version") if isinstance(data, dict) else None
-        if not isinstance(version, str):
-            raise PermanentError(f"{self.base_url} does not answer like Prometheus (no version)")
-        return f"Prometheus {version} at {self.base_url}: ready"
+        if isinstance(version, str):
+            return f"{self.access.kind} {version} at {self.base_url}: ready"
+        if self.access.kind == "VictoriaMetrics" and isinstance(data, dict):
+            return f"VictoriaMetrics at {self.base_url}: ready"  # it answers buildinfo empty
+        raise PermanentError(f"{self.base_url} does not answer like Prometheus (no version)")
 
     def _get(self, path: str, params: dict[str, str], what: str, retries: int | None = None) -> Any:
         response = self._http.get(path, params, what, retries=retries)
         if response.status_code >= 400:
             raise PermanentError(
-                f"{what}: Prometheus at {self.base_url} rejected it "
+                f"{what}: {self.access.kind} at {self.base_url} rejected it "
                 f"({response.status_code}): {_message(response)}"
             )
         try:
@@ -294,3 +357,29 @@ def _parse(data: Any, expected: str, promql: str) -> list[PromSeries]:
         points = [p for raw in raws or [] if (p := _point(raw, promql)) is not None]
         found.append(PromSeries(labels, tuple(points)))
     return found
+
+
+def _headers(headers: Mapping[str, str] | None, access: PromAccess) -> dict[str, str]:
+    out = dict(headers or {})
+    if access.bearer_token:
+        out["Authorization"] = f"Bearer {access.bearer_token}"
+    return out
+
+
+def _basic_auth(access: PromAccess) -> httpx.BasicAuth | None:
+    if access.username is None:
+        return None
+    return httpx.BasicAuth(access.username, access.password or "")
+
+
+def _verify(access: PromAccess) -> ssl.SSLContext | bool:
+    if access.insecure_skip_verify:
+        return False
+    if access.ca_file:
+        try:
+            return ssl.create_default_context(cafile=access.ca_file)
+        except (OSError, ssl.SSLError) as e:
+            raise PermanentError(
+                f"prometheus.ca_file: cannot read {access.ca_file} as PEM certificates: {e}"
+            ) from e
+    return True

@@ -21,20 +21,22 @@ from slack_sdk.errors import SlackApiError
 
 from medic.action import Policy
 from medic.action.policy_file import load_policy_document
-from medic.adapters.datadog import DatadogMetrics
-from medic.adapters.loki import LokiLogs
+from medic.adapters.prometheus import PrometheusMetrics
 from medic.adapters.slack import SlackChatOps
 from medic.api import ApiContext, create_app
 from medic.api.auth import approvers_only
 from medic.api.slack import slack_router
+from medic.bootstrap.banner import banner
+from medic.bootstrap.checks import source_checks
 from medic.bootstrap.docstores import docstores, slos
 from medic.bootstrap.llm import llm_integrations
 from medic.bootstrap.llm import refiner as _refiner
 from medic.bootstrap.paging import pager_integrations, pagers
+from medic.bootstrap.prometheus import check_queries
 from medic.bootstrap.startup import audit_seal, listen, lock_data_dir
-from medic.bootstrap.watched import Watched, datadog_metrics, loki_logs, watched
+from medic.bootstrap.watched import Watched, watched
 from medic.credentials import Credentials, TrustedProxy, load_or_create
-from medic.domain import MedicError, PermanentError
+from medic.domain import MedicError, PermanentError, TransientError
 from medic.integrations import Integration
 from medic.log import get_logger
 from medic.ports.chatops import ChatOps
@@ -125,6 +127,7 @@ def build(settings: Settings) -> Medic:
         grouping=_grouping(settings),
         slos=slos(settings),
         time_scale=settings.sandbox.speed if world.sandbox is not None else 1.0,
+        can_act=world.can_act,
     )
     credentials = load_or_create(
         settings.credentials_path,
@@ -229,6 +232,7 @@ def _lock_name(settings: Settings) -> str:
 def _run(settings: Settings, sock: socket.socket) -> None:
     medic = build(settings)
     try:
+        _check_queries(medic.world)
         medic.start()
         server = uvicorn.Server(
             uvicorn.Config(
@@ -241,35 +245,37 @@ def _run(settings: Settings, sock: socket.socket) -> None:
                 proxy_headers=not settings.auth.trusted_proxies,
             )
         )
+        print(banner(settings, medic.world, medic.credentials), flush=True)
         log.info("medic.serving", url=settings.effective_api_url)
         server.run(sockets=[sock])
     finally:
         medic.stop()
 
 
-def integrations(settings: Settings) -> list[Integration]:
-    """`medic doctor`'s checks: the store, what medic watches (the sandbox by default;
-    the cluster, metrics, logs and code host when configured), and Datadog or Loki
-    when configured but not (yet) in use."""
-    found = [Integration("store", lambda: _store_health(settings), "store")]
+def _check_queries(world: Watched) -> None:
+    """Bad PromQL in the catalogue stops the start, naming the key; an unreachable server
+    does not (the diagnosis says what it could not read)."""
+    if not isinstance(world.metrics, PrometheusMetrics):
+        return
     try:
-        world = watched(settings)
-    except MedicError as e:
-        error = e  # the configuration itself is what fails the check
+        log.info("medic.queries", result=check_queries(world.metrics))
+    except TransientError as e:
+        log.warning("medic.queries_unchecked", reason=str(e))
 
-        def broken() -> str:
-            raise error
 
-        return [*found, Integration("configuration", broken)]
-    found += [Integration(name, check) for name, check in world.checks.items()]
+def integrations(settings: Settings) -> list[Integration]:
+    """`medic doctor`'s checks: the store, then what medic watches (the sandbox, or every
+    configured source, including those that fail to set up), the post-mortem publishers,
+    the chat tools, the LLM and the pagers."""
+    found = [Integration("store", lambda: _store_health(settings), "store")]
+    found += source_checks(settings)
     try:
         found += [Integration(n, check) for n, check in docstores(settings)[1].items()]
     except MedicError as e:
         found.append(Integration("post-mortem publishers", _raising(e)))
-    if settings.datadog.api_key and "datadog" not in world.checks:
-        found.append(Integration("datadog", lambda: _closing(datadog_metrics(settings))))
-    if settings.loki.url and "loki" not in world.checks:
-        found.append(Integration("loki", lambda: _closing(loki_logs(settings))))
+    token = settings.slack.bot_token
+    if token:
+        found.append(Integration("slack", lambda: _slack_health(WebClient(token=token)), "chat"))
     return [*found, *llm_integrations(settings), *pager_integrations(settings)]
 
 
@@ -278,11 +284,6 @@ def _raising(error: MedicError) -> Callable[[], str]:
         raise error
 
     return check
-
-
-def _closing(adapter: DatadogMetrics | LokiLogs) -> str:
-    with adapter:
-        return adapter.health()
 
 
 def _store_health(settings: Settings) -> str:

@@ -1,8 +1,12 @@
 """What medic watches and acts on: the built-in sandbox, or the configured integrations.
 
-The sandbox is the embedded default. Enabling `kubernetes` switches to production:
-then the cluster, its rollout history and the configured metrics, logs and code host
-are real, and a missing metrics source is a configuration error, not a silent fallback.
+Three modes, chosen explicitly: the sandbox runs only when no real source is
+configured (or `sandbox.enabled` is true, and then none may be); `kubernetes` enabled
+is production: the cluster, its rollout history and the configured metrics, logs and
+code host are real; any other real source (Prometheus, VictoriaMetrics, Datadog, Loki)
+without Kubernetes is diagnose-and-propose: services from labels and a call graph, no
+changes, no executor. A missing metrics source is a configuration error, never a
+silent fallback to the sandbox.
 """
 
 from __future__ import annotations
@@ -18,7 +22,10 @@ from medic.adapters.http import WallClock
 from medic.adapters.kubernetes import KubernetesCluster
 from medic.adapters.loki import LokiLogs
 from medic.adapters.prometheus import PrometheusMetrics
+from medic.adapters.prometheus_topology import LabelTopology, load_call_graph
 from medic.adapters.rollout_changes import RolloutChanges
+from medic.bootstrap.observer import NoChanges, NoExecutor
+from medic.bootstrap.prometheus import label_topology, metrics_settings, prometheus_metrics
 from medic.domain import InvalidInputError
 from medic.ports import (
     ChangeSource,
@@ -51,12 +58,17 @@ class Watched:
     code: CodeHost | None = None
     sandbox: Sandbox | None = None
     checks: dict[str, HealthCheck] = field(default_factory=dict)
+    can_act: bool = True
+    # What each role is served by (metrics, logs, changes, cluster, executor): the banner.
+    sources: dict[str, str] = field(default_factory=dict)
 
 
 def watched(settings: Settings) -> Watched:
+    if settings.uses_sandbox:
+        return _sandbox(settings)
     if settings.kubernetes.enabled:
         return _production(settings)
-    return _sandbox(settings)
+    return _observer(settings)
 
 
 def _sandbox(settings: Settings) -> Watched:
@@ -81,6 +93,14 @@ def _sandbox(settings: Settings) -> Watched:
         f"{len(sandbox.cluster.services(sandbox.namespace))} services"
     )
     _add_code_check(result, code)
+    name = sandbox.scenario.name
+    result.sources = {
+        "metrics": f"sandbox (simulated, scenario {name})",
+        "logs": "sandbox (simulated)",
+        "changes": "sandbox (simulated rollout history)",
+        "cluster": f"sandbox (simulated, namespace {sandbox.namespace})",
+        "executor": "sandbox (simulated writes only)",
+    }
     return result
 
 
@@ -95,18 +115,7 @@ def _production(settings: Settings) -> Watched:
             k8s.kubeconfig, k8s.context, namespace=namespace, clock=clock
         )
     )
-    metrics: PrometheusMetrics | DatadogMetrics
-    if settings.prometheus.url:
-        metrics = PrometheusMetrics(
-            settings.prometheus.url, timeout=settings.prometheus.timeout_seconds
-        )
-    elif settings.datadog.api_key:
-        metrics = datadog_metrics(settings, clock)
-    else:
-        raise InvalidInputError(
-            "kubernetes is enabled but no metrics source is configured: set prometheus.url "
-            "or datadog.api_key and datadog.app_key"
-        )
+    metrics, metrics_name = _metrics(settings, clock, "kubernetes is enabled")
     logs = loki_logs(settings, clock) if settings.loki.url else None
     code = _code_host(settings, default_repos=None)
     result = Watched(
@@ -121,11 +130,91 @@ def _production(settings: Settings) -> Watched:
         code=code,
     )
     result.checks["kubernetes"] = cluster.health
-    result.checks["prometheus" if settings.prometheus.url else "datadog"] = metrics.health
+    result.checks[metrics_name] = metrics.health
     if logs is not None:
         result.checks["loki"] = logs.health
     _add_code_check(result, code)
+    where = "in-cluster" if k8s.in_cluster else (k8s.context or "kubeconfig")
+    result.sources = {
+        "metrics": _describe_metrics(metrics_name, settings),
+        "logs": f"loki {settings.loki.url}" if logs is not None else "none",
+        "changes": "Kubernetes rollout history",
+        "cluster": f"Kubernetes ({where}, namespace {namespace})",
+        "executor": "Kubernetes (actions after approval, per the policy)",
+    }
     return result
+
+
+def _observer(settings: Settings) -> Watched:
+    """Diagnose-and-propose: real metrics (and logs), no cluster, no executor."""
+    clock = WallClock()
+    namespace = settings.namespace or "default"
+    metrics, metrics_name = _metrics(settings, clock, f"{', '.join(settings.real_sources)} set")
+    cluster: LabelTopology
+    if isinstance(metrics, PrometheusMetrics):
+        cluster = label_topology(settings, metrics)
+    else:
+        graph_file = settings.prometheus.call_graph_file
+        cluster = LabelTopology(
+            None,
+            service_label="service",
+            call_graph=load_call_graph(graph_file) if graph_file else None,
+        )
+    logs = loki_logs(settings, clock) if settings.loki.url else None
+    changes, executor = NoChanges(), NoExecutor()
+    result = Watched(
+        clock=clock,
+        metrics=metrics,
+        changes=changes,
+        cluster=cluster,
+        writer=executor,
+        namespace=namespace,
+        logs=logs,
+        can_act=False,
+    )
+    result.checks[metrics_name] = metrics.health
+    if isinstance(metrics, PrometheusMetrics):
+        result.checks["topology"] = cluster.health
+    if logs is not None:
+        result.checks["loki"] = logs.health
+    result.sources = {
+        "metrics": _describe_metrics(metrics_name, settings),
+        "logs": f"loki {settings.loki.url}" if logs is not None else "none",
+        "changes": f"none: {changes.absent_reason}",
+        "cluster": f"none: services from labels ({_topology_text(cluster)})",
+        "executor": f"none: {executor.absent_reason}",
+    }
+    return result
+
+
+def _metrics(
+    settings: Settings, clock: Clock, why: str
+) -> tuple[PrometheusMetrics | DatadogMetrics, str]:
+    found = metrics_settings(settings)
+    if found is not None:
+        return prometheus_metrics(settings), found[0]
+    if settings.datadog.api_key:
+        return datadog_metrics(settings, clock), "datadog"
+    raise InvalidInputError(
+        f"{why} but no metrics source is configured: set prometheus.url, "
+        "victoriametrics.url, or datadog.api_key and datadog.app_key"
+    )
+
+
+def _describe_metrics(name: str, settings: Settings) -> str:
+    found = metrics_settings(settings)
+    if found is None:
+        return f"datadog (site {settings.datadog.site})"
+    return f"{name} {found[1].url} (query preset {found[1].preset})"
+
+
+def _topology_text(cluster: LabelTopology) -> str:
+    parts = [f"label {cluster.service_label} of {cluster.services_query}"]
+    if cluster.call_graph:
+        parts.append(f"call graph file, {len(cluster.call_graph)} callers")
+    if cluster.service_graph_metric:
+        parts.append(f"service graph {cluster.service_graph_metric}")
+    return "; ".join(parts)
 
 
 def _code_host(settings: Settings, default_repos: Path | None) -> CodeHost | None:

@@ -69,6 +69,17 @@ def _settings(**overrides: object) -> Settings:
         raise typer.Exit(2) from exc
 
 
+def _with_sandbox(settings: Settings) -> Settings:
+    if settings.real_sources:
+        errors.print(
+            "[red]invalid configuration:[/] --sandbox, but real sources are configured "
+            f"({', '.join(settings.real_sources)}): medic never mixes the sandbox with them"
+        )
+        raise typer.Exit(2)
+    enabled = settings.sandbox.model_copy(update={"enabled": True})
+    return settings.model_copy(update={"sandbox": enabled})
+
+
 def _client(settings: Settings) -> ApiClient:
     # Read-only: a CLI that only asks the server never creates the data directory.
     return ApiClient(settings.effective_api_url, client_token(settings))
@@ -83,11 +94,16 @@ def _fail(exc: MedicError) -> typer.Exit:
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default 8700).")] = None,
+    sandbox: Annotated[
+        bool, typer.Option("--sandbox", help="Watch the built-in sandbox (no real source).")
+    ] = False,
 ) -> None:
     """Run the API, the durable workflows and the watchdog."""
     from medic.bootstrap import serve as run
 
     settings = _settings(host=host, port=port)
+    if sandbox:
+        settings = _with_sandbox(settings)
     configure_logging(settings.log_format, settings.log_level)
     try:
         run(settings)

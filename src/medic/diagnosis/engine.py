@@ -6,12 +6,19 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import cast
 
-from medic.diagnosis.anomaly import ANOMALY_Z, ServiceAnomaly, analyse_series, rank_services
+from medic.diagnosis.alert_evidence import gather_alerts
+from medic.diagnosis.anomaly import ServiceAnomaly, analyse_series, rank_services
 from medic.diagnosis.baro import SecondOpinion, second_opinion
 from medic.diagnosis.budget import DEFAULT_BUDGET_S
 from medic.diagnosis.correlation import correlate
-from medic.diagnosis.evidence import EvidenceBook, gather_changes, gather_topology
+from medic.diagnosis.evidence import (
+    SCORED_METRICS,
+    EvidenceBook,
+    gather_changes,
+    gather_topology,
+)
 from medic.diagnosis.gathering import gather_events, gather_logs, gather_metrics, gather_nodes
+from medic.diagnosis.history import found_history, nothing_blamed, too_little
 from medic.diagnosis.hypotheses import Candidate, to_hypothesis
 from medic.diagnosis.ranking import Symptom
 from medic.diagnosis.reasoning import build_candidates
@@ -53,22 +60,31 @@ def diagnose(
     events: EventSource | None = None,
     pod_metrics: PodMetricsSource | None = None,
     budget_s: float = DEFAULT_BUDGET_S,
+    namespace: str | None = None,
 ) -> Diagnosis:
     """Ranked hypotheses for `incident`, each citing the evidence it rests on.
 
     Sources that fail or do not answer within `budget_s` (per gathering phase) are
     listed in `missing`; the diagnosis goes on without them. `pod_metrics` defaults to
-    `metrics` when that also answers per-pod queries.
+    `metrics` when that also answers per-pod queries. `namespace` is the fallback for
+    alerts that carry none (hosts, Prometheus-only).
     """
-    namespace = incident.namespace or next((s.namespace for s in signals if s.namespace), None)
+    namespace = (
+        incident.namespace or next((s.namespace for s in signals if s.namespace), None) or namespace
+    )
     if namespace is None:
         return _inconclusive(incident, "no namespace is known for this incident", (), ())
     first_seen = min((s.starts_at for s in signals), default=incident.opened_at)
     book = EvidenceBook(namespace, min(first_seen, now) - LOOKBACK_BEFORE_ONSET, now)
-    _note_signals(book, signals)
+    gather_alerts(book, signals, metrics)
     gather_topology(book, cluster)
     gather_changes(book, changes)
-    gather_metrics(book, metrics, _scope(book, incident.service), budget_s)
+    scope = _scope(book, incident.service)
+    gather_metrics(book, metrics, scope, budget_s)
+    history = found_history(book, len(scope) * len(SCORED_METRICS))
+    book.unseen.append(f"history found: {history.text()}")
+    if (short := too_little(history)) is not None:
+        return _inconclusive(incident, short, tuple(book.evidence), (*book.missing, *book.unseen))
 
     calls = {name: info.calls for name, info in book.services.items()}
     per_series = [
@@ -100,8 +116,7 @@ def diagnose(
         where = incident.service or namespace
         return _inconclusive(
             incident,
-            f"no metric of {where} or its neighbours moved more than {ANOMALY_Z:g} robust "
-            "sigmas from its baseline, and no log, event or node points at a cause",
+            nothing_blamed(where, per_series, opinion),
             tuple(book.evidence),
             (*book.missing, *book.unseen),
             rejected=tuple(rejected),
@@ -193,19 +208,6 @@ def _upstream(book: EvidenceBook, service: str) -> list[str]:
         seen.append(name)
         todo.extend(book.callers_of(name))
     return seen
-
-
-def _note_signals(book: EvidenceBook, signals: Sequence[Signal]) -> None:
-    for signal in signals:
-        where = signal.service or "an unknown service"
-        # Alert names and summaries are untrusted: kept as data, summarised by us.
-        book.add(
-            "alert",
-            f"signal {signal.source.value}:{signal.fingerprint}",
-            f"{signal.source.value} signal on {where} since {signal.starts_at:%H:%M} UTC "
-            f"({signal.severity.value}, {'firing' if signal.firing else 'resolved'})",
-            data={"name": signal.name[:200], "summary_untrusted": signal.summary[:500]},
-        )
 
 
 def _runners_up(hypotheses: Sequence[Hypothesis]) -> list[str]:

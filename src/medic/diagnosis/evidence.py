@@ -19,6 +19,7 @@ from medic.domain.cluster import LogLine, MetricName, ServiceInfo, ServiceKind
 from medic.domain.errors import PermanentError, TransientError
 from medic.domain.model import Change, Evidence, Scalar, Series
 from medic.ports.cluster import ClusterReader
+from medic.ports.presence import Absent
 from medic.ports.telemetry import ChangeSource
 
 __all__ = [
@@ -122,6 +123,9 @@ def gather_topology(book: EvidenceBook, cluster: ClusterReader) -> None:
 
 
 def gather_changes(book: EvidenceBook, changes: ChangeSource) -> None:
+    if isinstance(changes, Absent):
+        book.unseen.append(changes.absent_reason)
+        return
     try:
         found = changes.changes(book.namespace, book.start, book.end)
     except (TransientError, PermanentError) as e:

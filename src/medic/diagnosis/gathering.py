@@ -27,6 +27,7 @@ from medic.diagnosis.evidence import (
 from medic.diagnosis.logpatterns import LogRates, rates_per_10min
 from medic.domain.cluster import ClusterEvent, LogLine, MetricName
 from medic.domain.model import Scalar, Series
+from medic.ports.queries import QueryCatalogued
 from medic.ports.telemetry import EventSource, LogSource, MetricsSource, PodMetricsSource
 
 __all__ = ["gather_events", "gather_logs", "gather_metrics", "gather_nodes"]
@@ -46,23 +47,33 @@ def gather_metrics(
     """Every scored metric (and the memory limit) of each service, concurrently."""
     queries: list[tuple[str, Callable[[], Series]]] = []
     keys: list[tuple[str, MetricName]] = []
-    for service in services:
-        keys.append((service, MetricName.MEMORY_LIMIT_BYTES))
-        queries.append(
-            (
-                f"memory limit for {service}",
-                partial(
-                    metrics.query,
-                    book.namespace,
-                    service,
-                    MetricName.MEMORY_LIMIT_BYTES,
-                    book.end - timedelta(minutes=30),
-                    book.end,
-                    book.step_seconds,
-                ),
-            )
+    catalogued = metrics if isinstance(metrics, QueryCatalogued) else None
+    left_out = [m for m in SCORED_METRICS if catalogued and not catalogued.covers(m)]
+    if left_out:
+        book.unseen.append(
+            "not in the query catalogue, so not read: " + ", ".join(str(m) for m in left_out)
         )
+    with_limit = catalogued is None or catalogued.covers(MetricName.MEMORY_LIMIT_BYTES)
+    for service in services:
+        if with_limit:
+            keys.append((service, MetricName.MEMORY_LIMIT_BYTES))
+            queries.append(
+                (
+                    f"memory limit for {service}",
+                    partial(
+                        metrics.query,
+                        book.namespace,
+                        service,
+                        MetricName.MEMORY_LIMIT_BYTES,
+                        book.end - timedelta(minutes=30),
+                        book.end,
+                        book.step_seconds,
+                    ),
+                )
+            )
         for metric in SCORED_METRICS:
+            if metric in left_out:
+                continue
             keys.append((service, metric))
             queries.append(
                 (
@@ -91,12 +102,13 @@ def gather_metrics(
                 book.limits[service] = positive[-1]
             continue
         book.series[(service, metric)] = series
+        query, data = query_text(book, service, metric), series_data(book, service, metric, series)
+        if catalogued is not None:
+            query = catalogued.query_text(book.namespace, service, metric, book.step_seconds)
+            data["promql"] = query
+            data["graph_url"] = catalogued.graph_link(query, book.start, book.end)
         book.series_ids[(service, metric)] = book.add(
-            "metrics",
-            query_text(book, service, metric),
-            series_summary(service, metric, series),
-            data=series_data(book, service, metric, series),
-            series=(series,),
+            "metrics", query, series_summary(service, metric, series), data=data, series=(series,)
         )
 
 

@@ -124,6 +124,7 @@ class Signal:
     labels: Mapping[str, str] = field(default_factory=dict)
     annotations: Mapping[str, str] = field(default_factory=dict)
     evidence: tuple[Evidence, ...] = ()
+    generator_url: str = ""  # the alert rule's graph link (Prometheus: ?g0.expr=...)
 
     @property
     def dedup_key(self) -> str:

@@ -109,6 +109,7 @@ def _to_signal(alert: AlertmanagerAlert) -> Signal:
         summary=annotations.get("summary") or annotations.get("description") or name,
         labels=dict(labels),
         annotations=dict(annotations),
+        generator_url=alert.generatorURL[:2000],
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from medic.action import execute as execute_action
 from medic.action.audit import entry_key, execution_entry, verification_entry
-from medic.action.undo import inverse
+from medic.action.undo import inverse, no_undo_reason
 from medic.action.verify import Progress
 from medic.action.verify import begin as begin_verification
 from medic.action.verify import poll as poll_verification
@@ -139,7 +139,7 @@ def undo(incident_id: str, plan_hash: str, index: int) -> str:
     action = current_plan(incident_id, plan_hash).immediate[index]
     back = inverse(action)
     if back is None:
-        message = f"{action.kind.value} {action.target} has no automatic undo: {action.undo}"
+        message = no_undo_reason(action)
         note(incident_id, "undo", message, f"undo:{index}")
         return message
     key = _key(incident_id, plan_hash, "undo", index)

@@ -67,6 +67,7 @@ class Deps:
     docstores: tuple[DocStore, ...] = ()  # where post-mortems are published
     slos: dict[str, Slo] = field(default_factory=dict)  # service -> its SLO
     time_scale: float = 1.0  # record-clock seconds per wall second (the sandbox's speed)
+    can_act: bool = True  # False without an executor: plans are handed to a human
 
 
 _current: Deps | None = None

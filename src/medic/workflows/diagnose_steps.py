@@ -18,12 +18,14 @@ from medic.domain import (
 )
 from medic.domain.audit import AuditKind
 from medic.remediation import plan as build_plan
+from medic.remediation.handover import hand_over
 from medic.signals.logpatterns import scan_logs
 from medic.workflows.context import deps
 from medic.workflows.step import note, step
 
 __all__ = ["diagnose", "make_plan", "refine", "with_log_patterns"]
 
+_NO_EXECUTOR = "no executor is configured (no Kubernetes): medic proposes, a human acts"
 # Changed log templates kept as evidence per service, strongest first.
 _MAX_PATTERNS = 5
 
@@ -41,6 +43,7 @@ def diagnose(incident_id: str) -> Diagnosis:
         logs=d.logs,
         now=d.clock.now(),
         events=d.events,
+        namespace=d.namespace,
     )
     diagnosis = with_log_patterns(diagnosis, incident.namespace or d.namespace, incident.service)
     d.store.save_diagnosis(diagnosis)
@@ -120,6 +123,8 @@ def make_plan(incident_id: str, diagnosis: Diagnosis) -> Plan:
         service = top.root_cause.service
         history[service] = d.cluster.rollout_history(namespace, service)
     plan = build_plan(diagnosis, services, history)
+    if not d.can_act:
+        plan = hand_over(plan, _NO_EXECUTOR)
     d.store.save_plan(plan)
     d.store.audit.append(
         plan_entry(plan, d.clock.now()), key=entry_key(AuditKind.PLAN, incident_id, plan.hash)
