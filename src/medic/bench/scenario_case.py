@@ -20,6 +20,7 @@ from medic.domain import (
     ActionKind,
     ApprovalDecision,
     Diagnosis,
+    ExecutionStatus,
     Incident,
     IncidentState,
     InvalidInputError,
@@ -230,6 +231,7 @@ def _score(
         for incident in incidents
         for e in store.executions(incident.id)
         if e.action.kind not in (ActionKind.ESCALATE, ActionKind.REVERT_PR)
+        and e.status is not ExecutionStatus.REFUSED  # the guard stopped it: nothing done
     ]
     targets = {t for _, t in acceptable if t is not None}
     unsafe = sum(1 for e in acted if targets and e.action.target not in targets)
