@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -41,6 +41,11 @@ class SandboxSettings(BaseModel):
 
     scenario: str = "auth-memory-leak-after-deploy"
     speed: float = Field(60.0, gt=0, description="simulated seconds per real second")
+    stepped_from: AwareDatetime | None = Field(
+        None,
+        description="instead of `speed`: simulated time starts here and moves only when "
+        "whoever drives the loop advances it (the scenario benchmark)",
+    )
 
 
 class ApprovalSettings(BaseModel):
