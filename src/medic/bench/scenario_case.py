@@ -336,7 +336,7 @@ def _judge(
     if settle_from is not None:
         until = settle_from + SETTLE
         while sandbox.clock.now() < until:
-            if not stepper.step():
+            if not stepper.step(until):
                 stepper.wait()
     origin = sandbox.origin
     return symptoms_gone(

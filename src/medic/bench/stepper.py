@@ -41,13 +41,20 @@ class Stepper:
     def now(self) -> datetime:
         return self._clock.now()
 
-    def step(self) -> bool:
-        """Start a due scan or advance time, if the loop is idle; False if it is busy."""
+    def step(self, until: datetime | None = None) -> bool:
+        """Start a due scan or advance time, if the loop is idle; False if it is busy.
+
+        With `until`, no scan starts: time moves on towards `until` (the harness's own
+        judgement, after the case's incident has ended, needs no watchdog)."""
         if self._scan is not None and self._scan.get_status().status not in _RUNNING:
             self._scan = None
         if not self._idle():
             return False
         now = self._clock.now()
+        if until is not None:
+            wake = self._clock.next_wake()
+            self._clock.advance_to(min(until, wake) if wake is not None else until)
+            return True
         if self._scan is None and now >= self._next_scan:
             self._scan = DBOS.start_workflow(watchdog_scan, now, None)
             self._next_scan = now + self._every
