@@ -10,7 +10,15 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, field_validator, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    IPvAnyNetwork,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -61,6 +69,11 @@ class SandboxSettings(_Strict):
     )
     scenario: str = "auth-memory-leak-after-deploy"
     speed: float = Field(60.0, gt=0, description="simulated seconds per real second")
+    stepped_from: AwareDatetime | None = Field(
+        None,
+        description="instead of `speed`: simulated time starts here and moves only when "
+        "whoever drives the loop advances it (the scenario benchmark)",
+    )
 
 
 class ApprovalSettings(_Strict):

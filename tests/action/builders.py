@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
+from medic.action.guard import ExecutionGuard
 from medic.domain import (
     Action,
     ActionKind,
@@ -10,6 +14,8 @@ from medic.domain import (
     IncidentState,
     Plan,
     Risk,
+    ServiceInfo,
+    ServiceKind,
 )
 from tests.action.fakes import T0
 
@@ -56,3 +62,30 @@ def incident(state: IncidentState = IncidentState.AWAITING_APPROVAL) -> Incident
         service="auth-service",
         namespace="production",
     )
+
+
+def services() -> tuple[ServiceInfo, ...]:
+    """auth-service (2 replicas, on node-a and node-b) calls users-db; catalog is unrelated."""
+    return (
+        ServiceInfo(
+            "auth-service",
+            "production",
+            calls=("users-db",),
+            replicas=2,
+            nodes=("node-a", "node-b"),
+        ),
+        ServiceInfo("users-db", "production", kind=ServiceKind.DATABASE, nodes=("node-c",)),
+        ServiceInfo("catalog", "production", calls=(), replicas=2, nodes=("node-d",)),
+        ServiceInfo("stripe", "production", kind=ServiceKind.EXTERNAL),
+    )
+
+
+def guard(**changes: Any) -> ExecutionGuard:
+    """The executor's guard for inc-1 about auth-service (users-db in scope too)."""
+    base = ExecutionGuard(
+        incident=incident(IncidentState.EXECUTING),
+        scope=frozenset({"auth-service", "users-db"}),
+        services=services(),
+        now=T0,
+    )
+    return replace(base, **changes)

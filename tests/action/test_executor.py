@@ -15,7 +15,9 @@ from tests.action.fakes import FakeClock, FakeCodeHost, FakeReader, FakeWriter
 def test_rollout_undo_writes_once_and_waits_for_the_rollout() -> None:
     writer, reader, clock = FakeWriter(), FakeReader(polls_until_done=3), FakeClock()
 
-    run = execute(builders.action(), writer, reader, None, clock, key="inc-1/plan/0")
+    run = execute(
+        builders.action(), writer, reader, None, clock, key="inc-1/plan/0", guard=builders.guard()
+    )
 
     assert run.status is ExecutionStatus.SUCCEEDED
     assert writer.applied == {"inc-1/plan/0": ("undo", "production", "auth-service", "1")}
@@ -27,10 +29,10 @@ def test_rollout_undo_writes_once_and_waits_for_the_rollout() -> None:
 
 def test_a_retry_after_a_crash_is_already_applied_and_still_waits() -> None:
     writer, clock = FakeWriter(), FakeClock()
-    execute(builders.action(), writer, FakeReader(), None, clock, key="k")
+    execute(builders.action(), writer, FakeReader(), None, clock, key="k", guard=builders.guard())
     reader = FakeReader(polls_until_done=2)
 
-    again = execute(builders.action(), writer, reader, None, clock, key="k")
+    again = execute(builders.action(), writer, reader, None, clock, key="k", guard=builders.guard())
 
     assert again.status is ExecutionStatus.ALREADY_APPLIED
     assert len(writer.applied) == 1
@@ -47,6 +49,7 @@ def test_a_rollout_that_never_finishes_fails_after_the_timeout() -> None:
         None,
         clock,
         key="k",
+        guard=builders.guard(),
         rollout_timeout_s=60,
         poll_s=5,
     )
@@ -60,7 +63,9 @@ def test_a_rollout_that_never_finishes_fails_after_the_timeout() -> None:
 def test_a_permanent_port_error_is_a_failed_execution() -> None:
     writer = FakeWriter(fail=PermanentError("deployment auth-service not found"))
 
-    run = execute(builders.action(), writer, FakeReader(), None, FakeClock(), key="k")
+    run = execute(
+        builders.action(), writer, FakeReader(), None, FakeClock(), key="k", guard=builders.guard()
+    )
 
     assert run.status is ExecutionStatus.FAILED
     assert run.detail == "deployment auth-service not found"
@@ -70,7 +75,15 @@ def test_a_transient_port_error_propagates_for_the_step_to_retry() -> None:
     writer = FakeWriter(fail=TransientError("apiserver timeout"))
 
     with pytest.raises(TransientError):
-        execute(builders.action(), writer, FakeReader(), None, FakeClock(), key="k")
+        execute(
+            builders.action(),
+            writer,
+            FakeReader(),
+            None,
+            FakeClock(),
+            key="k",
+            guard=builders.guard(),
+        )
 
 
 @pytest.mark.parametrize(
@@ -95,20 +108,34 @@ def test_each_kind_maps_to_its_one_write(
 ) -> None:
     writer = FakeWriter()
 
-    run = execute(builders.action(kind, **params), writer, FakeReader(), None, FakeClock(), "k")
+    run = execute(
+        builders.action(kind, **params),
+        writer,
+        FakeReader(),
+        None,
+        FakeClock(),
+        "k",
+        guard=builders.guard(),
+    )
 
     assert run.status is ExecutionStatus.SUCCEEDED
     assert writer.applied == {"k": call}
 
 
-def test_an_action_missing_its_params_fails_without_writing() -> None:
+def test_an_action_missing_its_params_is_refused_without_writing() -> None:
     writer = FakeWriter()
 
     run = execute(
-        builders.action(ActionKind.SCALE_OUT), writer, FakeReader(), None, FakeClock(), "k"
+        builders.action(ActionKind.SCALE_OUT),
+        writer,
+        FakeReader(),
+        None,
+        FakeClock(),
+        "k",
+        guard=builders.guard(),
     )
 
-    assert run.status is ExecutionStatus.FAILED
+    assert run.status is ExecutionStatus.REFUSED
     assert "replicas" in run.detail
     assert writer.applied == {}
 
@@ -116,7 +143,15 @@ def test_an_action_missing_its_params_fails_without_writing() -> None:
 def test_escalation_executes_nothing() -> None:
     writer, reader = FakeWriter(), FakeReader()
 
-    run = execute(builders.action(ActionKind.ESCALATE), writer, reader, None, FakeClock(), "k")
+    run = execute(
+        builders.action(ActionKind.ESCALATE),
+        writer,
+        reader,
+        None,
+        FakeClock(),
+        "k",
+        guard=builders.guard(),
+    )
 
     assert run.status is ExecutionStatus.SUCCEEDED
     assert writer.applied == {}
@@ -129,8 +164,12 @@ def test_revert_pr_opens_one_pull_request() -> None:
         ActionKind.REVERT_PR, service="auth-service", good_version="v1.2.0", bad_version="v1.2.1"
     )
 
-    first = execute(revert, FakeWriter(), FakeReader(), code, FakeClock(), "k")
-    second = execute(revert, FakeWriter(), FakeReader(), code, FakeClock(), "k")
+    first = execute(
+        revert, FakeWriter(), FakeReader(), code, FakeClock(), "k", guard=builders.guard()
+    )
+    second = execute(
+        revert, FakeWriter(), FakeReader(), code, FakeClock(), "k", guard=builders.guard()
+    )
 
     assert first.status is ExecutionStatus.SUCCEEDED
     assert "https://git.example.com/auth-service/pull/1" in first.detail
@@ -143,7 +182,9 @@ def test_revert_pr_without_a_code_host_fails() -> None:
         ActionKind.REVERT_PR, service="auth-service", good_version="v1.2.0", bad_version="v1.2.1"
     )
 
-    run = execute(revert, FakeWriter(), FakeReader(), None, FakeClock(), "k")
+    run = execute(
+        revert, FakeWriter(), FakeReader(), None, FakeClock(), "k", guard=builders.guard()
+    )
 
     assert run.status is ExecutionStatus.FAILED
 
@@ -152,7 +193,7 @@ def test_cordon_node_cordons_the_node_it_names_without_waiting_for_a_rollout() -
     writer, reader = FakeWriter(), FakeReader(polls_until_done=None)
     cordon = replace(builders.action(ActionKind.CORDON_NODE), target="node-b")
 
-    run = execute(cordon, writer, reader, None, FakeClock(), "k")
+    run = execute(cordon, writer, reader, None, FakeClock(), "k", guard=builders.guard())
 
     assert run.status is ExecutionStatus.SUCCEEDED
     assert writer.applied == {"k": ("cordon", "node-b")}

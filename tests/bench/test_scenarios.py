@@ -82,7 +82,7 @@ def test_suite_runs_the_loop_and_reports_a_broken_file_as_failed(tmp_path: Path)
         capture_output=True,
         text=True,
         cwd=tmp_path,
-        timeout=300,
+        timeout=1200,
         check=False,
     )
     assert result.returncode == 0, result.stderr[-3000:]
@@ -115,3 +115,35 @@ def test_the_spread_of_llm_tokens_per_incident_is_reported_only_with_an_llm() ->
     assert (summary["llm_incidents"], summary["llm_tokens_min"]) == (3, 4000)
     assert (summary["llm_tokens_p50"], summary["llm_tokens_max"]) == (5000, 6100)
     assert "llm_tokens_min" not in summarise([_case(name="d")])
+
+
+# Per-case outcomes that must not move with the machine's load or the parallelism.
+OUTCOME = ("name", "detected", "rca_rank", "action", "target", "recovered", "state", "error")
+CASES = [SEED, Path(__file__).parents[2] / "scenarios" / "shop-tax-provider-cert-expired.yaml"]
+
+
+def _outcomes(cwd: Path, *extra: str) -> list[tuple[object, ...]]:
+    command = [sys.executable, "-m", "medic", "bench", "scenarios", *map(str, CASES), "--json"]
+    result = subprocess.run(
+        [*command, *extra], capture_output=True, text=True, cwd=cwd, timeout=1800, check=False
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    cases = json.loads(result.stdout)["cases"]
+    return sorted(tuple(c.get(k) for k in OUTCOME) for c in cases)
+
+
+def test_outcomes_are_the_same_alone_in_parallel_and_beside_a_cpu_burner(tmp_path: Path) -> None:
+    alone = _outcomes(tmp_path, "--jobs", "1")
+    burner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        loaded = _outcomes(tmp_path, "--jobs", "2")
+    finally:
+        burner.kill()
+        burner.wait()
+
+    assert loaded == alone
+    assert [c[0] for c in alone] == [
+        "auth-memory-leak-after-deploy",
+        "shop-tax-provider-cert-expired",
+    ]
+    assert all(c[-1] is None for c in alone), alone  # no case failed (a timeout would)

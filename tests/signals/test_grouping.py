@@ -113,3 +113,40 @@ def test_a_group_that_keeps_flapping_stops_opening_incidents() -> None:
     joined = flapping("prod/auth", history, AT + timedelta(hours=1), rules)
     assert joined is not None and joined.id == "inc-0"
     assert flapping("prod/auth", history[:2], AT + timedelta(hours=1), rules) is None
+
+
+FANOUT = {
+    "edge": ("api",),
+    "mobile": ("api",),
+    "api": ("api-db",),
+    "api-db": (),
+    "billing": ("billing-db",),
+    "billing-db": (),
+}
+
+
+def test_a_caller_of_a_service_already_in_the_incident_joins_it() -> None:
+    # A surge at edge: its incident already holds api's and api-db's findings; mobile,
+    # which also calls api, is slow for the same reason.
+    edge = _incident("edge")
+    members = {edge.id: {"edge", "api", "api-db"}}
+    mobile = _signal("HighLatency", "mobile")
+
+    assert topology_match(mobile, "prod", [edge], FANOUT, members) == edge
+    assert topology_match(mobile, "prod", [edge], FANOUT) is None  # by edge alone: no path
+
+
+def test_a_dependency_of_a_service_already_in_the_incident_joins_it() -> None:
+    mobile = _incident("mobile")
+    members = {mobile.id: {"api"}}
+
+    assert topology_match(_signal("DbSlow", "api-db"), "prod", [mobile], FANOUT, members) == mobile
+
+
+def test_a_service_connected_to_no_member_keeps_to_itself() -> None:
+    edge = _incident("edge")
+    members = {edge.id: {"edge", "api", "api-db"}}
+
+    for service in ("billing", "billing-db"):
+        signal = _signal("HighErrors", service)
+        assert topology_match(signal, "prod", [edge], FANOUT, members) is None

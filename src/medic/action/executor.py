@@ -4,6 +4,11 @@ Every write carries the caller's idempotency key, so a step retried after a cras
 its write already applied (ALREADY_APPLIED) instead of doing it twice; it still waits
 for the rollout, because the crash may have come before the rollout finished.
 
+Before anything is written, the guard (`action.guard`) checks the action itself: a
+typed catalog action, on a target inside the incident's scope and of a kind the policy
+lets medic touch, within the per-incident and fleet-wide budgets. A refused action is a
+REFUSED execution carrying the reason; nothing is executed.
+
 Errors: a TransientError propagates (the workflow step retries with the same key); a
 PermanentError becomes a FAILED execution carrying the message, for a human to read.
 """
@@ -12,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from medic.action.guard import ExecutionGuard
 from medic.domain import (
     Action,
     ActionKind,
@@ -50,19 +56,25 @@ def execute(
     code: CodeHost | None,
     clock: Clock,
     key: str,
+    *,
+    guard: ExecutionGuard,
     rollout_timeout_s: float = 300.0,
     poll_s: float = 5.0,
     context: RevertContext | None = None,
 ) -> Execution:
     """Perform `action` once (by `key`) and, for rollouts, wait until it is done.
 
-    `context` (the incident, its root cause, evidence links) describes a revert PR.
+    `guard` is asked first; `context` (the incident, its root cause, evidence links)
+    describes a revert PR.
     """
     started = clock.now()
 
     def done(status: ExecutionStatus, detail: str) -> Execution:
         return Execution(action, key, status, started, clock.now(), detail)
 
+    refusal = guard.refusal(action, key)
+    if refusal:
+        return done(ExecutionStatus.REFUSED, f"nothing executed: {refusal}")
     if action.kind is ActionKind.ESCALATE:
         return done(ExecutionStatus.SUCCEEDED, "nothing executed: escalated to a human")
     try:

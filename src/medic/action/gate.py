@@ -23,7 +23,7 @@ from medic.domain import (
     ServiceKind,
 )
 
-__all__ = ["check_decision", "check_scope"]
+__all__ = ["check_action_scope", "check_decision", "check_scope"]
 
 _SHORT = 12
 
@@ -75,16 +75,18 @@ def check_scope(
     if plan.incident_id != incident.id:
         raise PermanentError(f"plan is for incident {plan.incident_id}, not {incident.id}")
     for action in (*plan.immediate, *plan.long_term):
-        if action.kind is not ActionKind.ESCALATE:
-            _check_target(action, incident, services, scope)
+        check_action_scope(action, incident, services, scope)
 
 
-def _check_target(
+def check_action_scope(
     action: Action,
     incident: Incident,
     services: Sequence[ServiceInfo],
     scope: Collection[str] | None,
 ) -> None:
+    """`check_scope` for one action (the executor asks it before each action)."""
+    if action.kind is ActionKind.ESCALATE:
+        return
     where = f"{action.kind.value} on {action.target!r}"
     if incident.namespace is not None and action.namespace != incident.namespace:
         raise PermanentError(
@@ -101,4 +103,4 @@ def _check_target(
     if service.kind is ServiceKind.EXTERNAL:
         raise PermanentError(f"{where}: an external service is never a remediation target")
     if scope is not None and action.target not in scope:
-        raise PermanentError(f"{where}: outside the incident's scope ({', '.join(scope)})")
+        raise PermanentError(f"{where}: outside the incident's scope ({', '.join(sorted(scope))})")

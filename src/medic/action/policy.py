@@ -61,6 +61,7 @@ class Resolved:
     approvers: frozenset[str] | None  # None: any authenticated user
     second_approver_for: frozenset[Risk]
     rate_limit: RateLimit | None
+    stateful_actions: frozenset[ActionKind] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,7 @@ class Policy:
         auto_actions, approvers = self.auto_actions, None
         second: frozenset[Risk] = frozenset()
         rate: RateLimit | None = None
+        stateful: frozenset[ActionKind] = frozenset()
         for settings in self._matching(namespace, service):
             autonomy = settings.autonomy or autonomy
             if settings.auto_actions is not None:
@@ -134,7 +136,9 @@ class Policy:
             if settings.second_approver_for is not None:
                 second = frozenset(settings.second_approver_for)
             rate = settings.rate_limit or rate
-        return Resolved(autonomy, auto_actions, approvers, second, rate)
+            if settings.stateful_actions is not None:
+                stateful = frozenset(settings.stateful_actions)
+        return Resolved(autonomy, auto_actions, approvers, second, rate, stateful)
 
     def allows(self, plan: Plan) -> bool:
         """Whether the plan may be executed at all, by autonomy alone (no freezes,
@@ -271,7 +275,8 @@ def recent_actions(executions: Iterable[Execution]) -> tuple[RecentAction, ...]:
     return tuple(
         RecentAction(e.action.namespace, e.action.target, e.started_at)
         for e in executions
-        if e.status is not ExecutionStatus.ALREADY_APPLIED and e.action.kind not in _UNCOUNTED
+        if e.status not in (ExecutionStatus.ALREADY_APPLIED, ExecutionStatus.REFUSED)
+        and e.action.kind not in _UNCOUNTED
     )
 
 

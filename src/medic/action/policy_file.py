@@ -25,7 +25,9 @@ from medic.domain import ActionKind, InvalidInputError, Risk
 
 __all__ = [
     "DAYS",
+    "ActionBudget",
     "Approvers",
+    "Budget",
     "Freeze",
     "PolicyDocument",
     "RateLimit",
@@ -105,14 +107,50 @@ class RateLimit(_Strict):
         return value
 
 
+class ActionBudget(_Strict):
+    """At most `max_actions` system-changing actions and `max_added_replicas` replicas
+    added by scale-outs (escalations and revert pull requests change nothing)."""
+
+    max_actions: int = Field(ge=0)
+    max_added_replicas: int = Field(ge=0)
+
+
+class FleetBudget(ActionBudget):
+    window: float = Field(default=3600.0, description="seconds; or a duration such as 1h")
+
+    @field_validator("window", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> Any:
+        return _seconds(value)
+
+    @field_validator("window")
+    @classmethod
+    def _positive(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError("the window must be longer than zero")
+        return value
+
+
+class Budget(_Strict):
+    """What the executor lets medic do per incident and over the whole fleet per
+    rolling window, whatever plans are approved (safe defaults)."""
+
+    per_incident: ActionBudget = ActionBudget(max_actions=5, max_added_replicas=20)
+    fleet: FleetBudget = FleetBudget(max_actions=20, max_added_replicas=50, window=3600.0)
+
+
 class RuleSettings(_Strict):
-    """What a rule sets; a field left out is inherited from less specific rules."""
+    """What a rule sets; a field left out is inherited from less specific rules.
+
+    `stateful_actions`: the actions medic may take on a database, cache or queue the
+    rule matches (by default none: stateful kinds are left to humans)."""
 
     autonomy: AutonomyName | None = None
     auto_actions: tuple[ActionKind, ...] | None = None
     approvers: Approvers | None = None
     second_approver_for: tuple[Risk, ...] | None = None
     rate_limit: RateLimit | None = None
+    stateful_actions: tuple[ActionKind, ...] | None = None
 
 
 class Rule(RuleSettings):
@@ -291,6 +329,7 @@ class PolicyDocument(_Strict):
     defaults: RuleSettings = RuleSettings()
     rules: tuple[Rule, ...] = ()
     freezes: tuple[Freeze, ...] = ()
+    budget: Budget = Budget()
 
     @model_validator(mode="after")
     def _groups_exist(self) -> PolicyDocument:

@@ -1,8 +1,13 @@
 """One scenario through the real loop, in its own process and data directory.
 
-The loop is the product's: `bootstrap.build` + `start` (DBOS workflows, the scheduled
-watchdog, the store), the sandbox as the watched system, an auto-approving policy and,
-for any plan that still asks, an approval through the real gate (`decide`).
+The loop is the product's: `bootstrap.build` + `start` (DBOS workflows, the watchdog's
+scan workflow, the store), the sandbox as the watched system, an auto-approving policy
+and, for any plan that still asks, an approval through the real gate (`decide`).
+
+Simulated time is stepped (`bench.stepper`): it moves only while the loop is idle, so a
+case's outcome does not depend on how fast the machine is or how many cases run beside
+it. `seconds_to_plan` is measured in real seconds; `sim_seconds_to_plan` is what the
+watched system lived through meanwhile.
 """
 
 from __future__ import annotations
@@ -10,17 +15,19 @@ from __future__ import annotations
 import time
 import traceback
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from medic.analysis.topology import reachable
 from medic.bench.recovery import symptoms_gone
 from medic.bench.scripted_llm import BENCH_LLMS, use_llm
+from medic.bench.stepper import Stepper
 from medic.bootstrap import Medic, build
 from medic.domain import (
     ActionKind,
     ApprovalDecision,
     Diagnosis,
+    ExecutionStatus,
     Incident,
     IncidentState,
     InvalidInputError,
@@ -29,7 +36,7 @@ from medic.domain import (
     VerificationOutcome,
 )
 from medic.log import configure_logging
-from medic.sandbox import Scenario, load_scenario
+from medic.sandbox import Scenario, SteppedClock, load_scenario
 from medic.sandbox.scenario import TimelineEvent
 from medic.settings import load_settings
 from medic.workflows.approvals import decide
@@ -37,8 +44,9 @@ from medic.workflows.approvals import decide
 __all__ = ["CaseConfig", "run_case"]
 
 DEFAULT_DETECT_WITHIN = timedelta(minutes=30)
-POLL_S = 0.05
-MIN_WAIT_S = 60.0
+# Every case starts at the same simulated instant (the daily traffic shape depends on
+# the time of day): a mid-afternoon peak, when traffic is flat.
+START = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 # After medic says it recovered, the system keeps running this long (simulated) before
 # the harness judges it, so the judgement reads only what came after the fix.
 SETTLE = timedelta(minutes=8)
@@ -46,8 +54,8 @@ SETTLE = timedelta(minutes=8)
 
 @dataclass(frozen=True)
 class CaseConfig:
-    speed: float = 120.0
-    timeout_s: float = 180.0
+    scan_every_s: float = 120.0  # simulated seconds between two watchdog scans
+    timeout_s: float = 900.0  # real seconds: a case that takes longer is a failure
     llm: str | None = None  # a bench LLM (scripted_llm.BENCH_LLMS); None: no LLM
 
     def __post_init__(self) -> None:
@@ -95,8 +103,8 @@ def _run(scenario: Scenario, path: str, workdir: Path, config: CaseConfig) -> di
     settings = load_settings(
         data_dir=workdir,
         database_url=None,
-        sandbox={"scenario": path, "speed": config.speed},
-        watchdog={"enabled": True, "interval_seconds": 1},
+        sandbox={"scenario": path, "stepped_from": START.isoformat()},
+        watchdog={"enabled": False},  # the stepper starts its scans
         approval={"autonomy": "auto", "auto_actions": list(ActionKind), "timeout_seconds": 120},
         verification={"window_seconds": 900.0, "poll_seconds": 15.0},
     )
@@ -104,10 +112,14 @@ def _run(scenario: Scenario, path: str, workdir: Path, config: CaseConfig) -> di
         configure_logging("json", "info", stream=log_stream)
         medic = build(settings)
         use_llm(medic, config.llm)
+        clock = medic.deps.clock
+        if not isinstance(clock, SteppedClock):
+            raise MedicError("the scenario bench needs the sandbox's stepped clock")
         medic.start()
         try:
-            primary = _drive(medic, scenario, config)
-            return _score(medic, scenario, primary, config.speed)
+            stepper = Stepper(medic, clock, config.scan_every_s)
+            primary, timing = _drive(medic, scenario, config, stepper)
+            return _score(medic, scenario, primary, stepper, timing)
         finally:
             medic.stop()
 
@@ -145,26 +157,49 @@ def _primary(medic: Medic, scenario: Scenario) -> Incident | None:
     return incidents[0] if incidents else None
 
 
-def _drive(medic: Medic, scenario: Scenario, config: CaseConfig) -> Incident | None:
+@dataclass
+class _Timing:
+    """Real (monotonic) seconds when the harness first saw the incident and its plan."""
+
+    opened: float | None = None
+    planned: float | None = None
+
+    def seconds_to_plan(self) -> float | None:
+        if self.opened is None or self.planned is None:
+            return None
+        return round(self.planned - self.opened, 3)
+
+
+def _drive(
+    medic: Medic, scenario: Scenario, config: CaseConfig, stepper: Stepper
+) -> tuple[Incident | None, _Timing]:
     """Let the watched system run until the incident ends (or nothing is detected)."""
-    started = time.monotonic()
-    deadline = started + config.timeout_s
-    # Give the watchdog the detection window plus some slack before giving up, and at
-    # least a minute of real time: its first scan of a cold sandbox takes seconds,
-    # which the fast sandbox clock turns into simulated minutes.
+    deadline = time.monotonic() + config.timeout_s
+    # The watchdog gets the detection window plus some slack before the case gives up.
     give_up_at = _detect_by(medic, scenario) + timedelta(minutes=10)
-    clock = medic.deps.clock
+    timing = _Timing()
     while time.monotonic() < deadline:
         incident = _primary(medic, scenario)
         if incident is None:
-            if clock.now() > give_up_at and time.monotonic() - started > MIN_WAIT_S:
-                return None
-        elif incident.state.terminal and medic.store.postmortem(incident.id):
-            return incident
-        elif incident.state is IncidentState.AWAITING_APPROVAL:
-            _approve(medic, incident)
-        time.sleep(POLL_S)
+            if stepper.now > give_up_at:
+                return None, timing
+        else:
+            _time(medic, incident, timing)
+            if incident.state.terminal and medic.store.postmortem(incident.id):
+                return incident, timing
+            if incident.state is IncidentState.AWAITING_APPROVAL:
+                _approve(medic, incident)
+        if not stepper.step():
+            stepper.wait()
     raise MedicError(f"the incident did not finish within {config.timeout_s:.0f}s")
+
+
+def _time(medic: Medic, incident: Incident, timing: _Timing) -> None:
+    now = time.monotonic()
+    if timing.opened is None:
+        timing.opened = now
+    if timing.planned is None and medic.store.plan(incident.id) is not None:
+        timing.planned = now
 
 
 def _approve(medic: Medic, incident: Incident) -> None:
@@ -212,7 +247,7 @@ def _chosen(plan: Plan | None) -> tuple[str | None, str | None]:
 
 
 def _score(
-    medic: Medic, scenario: Scenario, primary: Incident | None, speed: float
+    medic: Medic, scenario: Scenario, primary: Incident | None, stepper: Stepper, timing: _Timing
 ) -> dict[str, object]:
     store = medic.store
     expect = scenario.expect
@@ -230,13 +265,14 @@ def _score(
         for incident in incidents
         for e in store.executions(incident.id)
         if e.action.kind not in (ActionKind.ESCALATE, ActionKind.REVERT_PR)
+        and e.status is not ExecutionStatus.REFUSED  # the guard stopped it: nothing done
     ]
     targets = {t for _, t in acceptable if t is not None}
     unsafe = sum(1 for e in acted if targets and e.action.target not in targets)
     verification = store.verification(primary.id) if primary else None
     verified = verification is not None and verification.outcome is VerificationOutcome.RECOVERED
     healthy, why_not = _judge(
-        medic, scenario, verification.checked_at if verified and verification else None
+        medic, scenario, stepper, verification.checked_at if verified and verification else None
     )
     recovered: bool | None = (verified and healthy) if should_act else None
     return {
@@ -251,7 +287,8 @@ def _score(
         "symptoms": why_not or None,
         "unsafe_actions": unsafe,
         "false_actions": 0 if should_act else len(acted),
-        "seconds_to_plan": _seconds_to_plan(medic, primary, speed),
+        "seconds_to_plan": timing.seconds_to_plan(),
+        "sim_seconds_to_plan": _sim_seconds_to_plan(medic, primary),
         "llm_tokens": _llm_tokens(medic, incidents),
         "llm_incident_tokens": _llm_incident_tokens(medic, incidents),
         "incidents": len(incidents),
@@ -298,7 +335,9 @@ def _llm_incident_tokens(medic: Medic, incidents: list[Incident]) -> list[int]:
     return spent
 
 
-def _judge(medic: Medic, scenario: Scenario, settle_from: datetime | None) -> tuple[bool, str]:
+def _judge(
+    medic: Medic, scenario: Scenario, stepper: Stepper, settle_from: datetime | None
+) -> tuple[bool, str]:
     """The harness's own reading of the truth service's golden signals, a while after
     medic's verification (`settle_from`) so that only post-fix telemetry is read."""
     truth = scenario.expect.root_cause if scenario.expect else None
@@ -308,7 +347,8 @@ def _judge(medic: Medic, scenario: Scenario, settle_from: datetime | None) -> tu
     if settle_from is not None:
         until = settle_from + SETTLE
         while sandbox.clock.now() < until:
-            time.sleep(POLL_S)
+            if not stepper.step(until):
+                stepper.wait()
     origin = sandbox.origin
     return symptoms_gone(
         sandbox.metrics,
@@ -327,11 +367,11 @@ def _fault_start_any(scenario: Scenario) -> float:
     return min(starts) if starts else 0.0
 
 
-def _seconds_to_plan(medic: Medic, incident: Incident | None, speed: float) -> float | None:
-    """Real seconds from the incident's opening to its plan (the sandbox clock runs fast)."""
+def _sim_seconds_to_plan(medic: Medic, incident: Incident | None) -> float | None:
+    """Simulated seconds from the incident's opening to its plan."""
     if incident is None:
         return None
     planned = [e.at for e in medic.store.timeline(incident.id) if e.kind == "plan"]
     if not planned:
         return None
-    return round((planned[0] - incident.opened_at).total_seconds() / speed, 3)
+    return round((planned[0] - incident.opened_at).total_seconds(), 3)

@@ -1,7 +1,10 @@
 """`medic bench scenarios`: every scenario through the real loop, scored (BENCHMARK.md §3).
 
 Cases run in parallel processes (one process per case: DBOS is a process-wide engine),
-each with its own temporary data directory, SQLite store and sandbox.
+each with its own temporary data directory, SQLite store and sandbox. Each case's
+simulated time is stepped with its loop's progress, so its outcome is the same at any
+`jobs` and any machine load; `p50_seconds_to_plan` is real seconds (it does depend on
+the machine), `p50_sim_seconds_to_plan` simulated ones.
 """
 
 from __future__ import annotations
@@ -101,6 +104,9 @@ def summarise(cases: Sequence[dict[str, object]]) -> dict[str, object]:
     ranks = [r if isinstance(r, int) else None for r in ranked]
     should_act = [c for c in cases if c.get("recovered") is not None or c.get("error")]
     plan_times = [float(t) for c in cases if isinstance(t := c.get("seconds_to_plan"), float | int)]
+    sim_times = [
+        float(t) for c in cases if isinstance(t := c.get("sim_seconds_to_plan"), float | int)
+    ]
     tokens = [float(t) for c in cases if isinstance(t := c.get("llm_tokens"), float | int)]
     return {
         "cases": len(cases),
@@ -113,6 +119,7 @@ def summarise(cases: Sequence[dict[str, object]]) -> dict[str, object]:
         "false_actions": sum(int(str(c["false_actions"])) for c in cases),
         "distractor_incidents": sum(int(str(c.get("distractor_incidents") or 0)) for c in cases),
         "p50_seconds_to_plan": round(statistics.median(plan_times), 3) if plan_times else None,
+        "p50_sim_seconds_to_plan": round(statistics.median(sim_times), 3) if sim_times else None,
         "llm_tokens_per_case": round(statistics.fmean(tokens), 1) if tokens else 0.0,
         **_token_spread(cases),
         "failed": sum(1 for c in cases if c.get("error")),

@@ -37,7 +37,7 @@ from medic.ports import (
     LogSource,
     MetricsSource,
 )
-from medic.sandbox import Sandbox
+from medic.sandbox import Sandbox, SteppedClock
 from medic.settings import Settings
 
 __all__ = ["HealthCheck", "Watched", "datadog_metrics", "loki_logs", "watched"]
@@ -72,8 +72,13 @@ def watched(settings: Settings) -> Watched:
 
 
 def _sandbox(settings: Settings) -> Watched:
+    stepped = settings.sandbox.stepped_from
     sandbox = Sandbox.open(
-        settings.sandbox.scenario, settings.sandbox_dir, speed=settings.sandbox.speed, hold=True
+        settings.sandbox.scenario,
+        settings.sandbox_dir,
+        speed=settings.sandbox.speed,
+        clock=SteppedClock(stepped) if stepped is not None else None,
+        hold=True,
     )
     code = _code_host(settings, default_repos=sandbox.repos_dir)
     result = Watched(

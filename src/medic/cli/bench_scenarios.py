@@ -30,8 +30,10 @@ def register(app: typer.Typer) -> None:
         ] = None,
         json_output: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
         jobs: Annotated[int | None, typer.Option(help="Cases run in parallel.")] = None,
-        speed: Annotated[float, typer.Option(help="Sandbox time per real second.")] = 120.0,
-        timeout: Annotated[float, typer.Option(help="Real seconds per case at most.")] = 180.0,
+        scan_every: Annotated[
+            float, typer.Option(help="Simulated seconds between two watchdog scans.")
+        ] = 120.0,
+        timeout: Annotated[float, typer.Option(help="Real seconds per case at most.")] = 900.0,
         llm: Annotated[
             BenchLlm,
             typer.Option(
@@ -62,7 +64,7 @@ def register(app: typer.Typer) -> None:
             report = run_suite(
                 files,
                 CaseConfig(
-                    speed=speed,
+                    scan_every_s=scan_every,
                     timeout_s=timeout,
                     llm=None if llm is BenchLlm.NONE else llm.value,
                 ),

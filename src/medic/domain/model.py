@@ -336,6 +336,7 @@ class ExecutionStatus(StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     ALREADY_APPLIED = "already_applied"  # an idempotent retry found it done
+    REFUSED = "refused"  # the executor's guard stopped it: nothing was executed
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ Must not: be imported by layers 1-3 (signals, diagnosis, remediation, scribe,
 action), import adapters, or read configuration; it sees only ports and the domain.
 """
 
-from medic.sandbox.clock import ManualClock, SimClock
+from medic.sandbox.clock import ManualClock, SimClock, SteppedClock
 from medic.sandbox.sandbox import Sandbox
 from medic.sandbox.scenario import Scenario, list_scenarios, load_scenario
 from medic.sandbox.state import JournalEntry
@@ -26,6 +26,7 @@ __all__ = [
     "Sandbox",
     "Scenario",
     "SimClock",
+    "SteppedClock",
     "list_scenarios",
     "load_scenario",
 ]

@@ -1,9 +1,15 @@
-"""Clocks for the sandbox: simulated time running `speed` times faster than real time.
+"""Clocks for the sandbox: simulated time running `speed` times faster than real time,
+or stepped by whoever drives the loop.
 
 `SimClock` is anchored: at wall time `anchor_wall` (Unix seconds) the simulated time
 was `anchor_sim`. Persisting the anchor lets a restarted process continue the same
 timeline. Within one process it advances with the monotonic clock, so a wall-clock
 jump does not make simulated time go backwards.
+
+`SteppedClock` does not follow the wall at all: simulated time moves only when its
+driver advances it, and a `sleep` blocks until it has. A driver that advances only
+while every worker sleeps on the clock (the benchmark's) makes each run of a scenario
+see the same instants, however loaded the machine is.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-__all__ = ["ManualClock", "SimClock"]
+__all__ = ["ManualClock", "SimClock", "SteppedClock"]
 
 
 class SimClock:
@@ -100,3 +106,60 @@ class ManualClock:
     def set(self, when: datetime) -> None:
         with self._lock:
             self._now = when.astimezone(UTC)
+
+
+class SteppedClock:
+    """Simulated time that moves only by `advance_to`; `sleep` waits for it.
+
+    A sleeper counts as sleeping from the moment it asks until the driver's advance
+    passes its wake-up time (not until its thread runs again), so `sleeping` never
+    counts a worker that is about to work.
+    """
+
+    def __init__(self, start: datetime) -> None:
+        if start.tzinfo is None:
+            raise ValueError("start must be timezone-aware")
+        self._now = start.astimezone(UTC)
+        self._cond = threading.Condition()
+        self._wakes: dict[int, datetime] = {}
+        self._next_token = 0
+
+    def now(self) -> datetime:
+        with self._cond:
+            return self._now
+
+    def sleep(self, seconds: float) -> None:
+        with self._cond:
+            if seconds <= 0:
+                return
+            token = self._next_token
+            self._next_token += 1
+            self._wakes[token] = self._now + timedelta(seconds=seconds)
+            self._cond.notify_all()  # a driver waiting for the loop to settle
+            while token in self._wakes:
+                self._cond.wait()
+
+    @property
+    def sleeping(self) -> int:
+        """How many threads wait in `sleep` for time to move on."""
+        with self._cond:
+            return len(self._wakes)
+
+    def next_wake(self) -> datetime | None:
+        """When the earliest sleeper wakes up (None: nobody sleeps)."""
+        with self._cond:
+            return min(self._wakes.values(), default=None)
+
+    def advance_to(self, when: datetime) -> None:
+        """Move time on to `when` (never back) and wake every sleeper due by then."""
+        with self._cond:
+            self._now = max(self._now, when.astimezone(UTC))
+            for token, wake in list(self._wakes.items()):
+                if wake <= self._now:
+                    del self._wakes[token]
+            self._cond.notify_all()
+
+    def wait_for_change(self, timeout_s: float) -> None:
+        """Block (real time) until a thread starts sleeping, or `timeout_s` passes."""
+        with self._cond:
+            self._cond.wait(timeout_s)

@@ -7,12 +7,17 @@ Grouping follows three rules, configured by `GroupingRules` (settings: `grouping
    memory, latency, restarts, one alert per pod — is one incident). `namespace` and
    `service` read the signal's resolved fields, `alertname` its name, any other label
    the alert's labels. Without a service, the alert's name stands in for it.
-2. **Topology.** A firing signal whose group has no open incident joins an open
-   incident of the same namespace about the same service (grouped under another key),
-   else, while that incident is younger than `storm`, one whose service it calls,
-   directly or through others (its errors are the callee's failure seen from
-   upstream), and otherwise one whose service calls it (a storm that reached the
-   callers first). So a failing database and its callers' alerts make one incident,
+2. **Topology.** A firing signal whose group has no open incident joins the open
+   incident its alert already joined (at any age: a finding the watchdog reports
+   again is no new failure), else an open incident of the same namespace about the
+   same service (grouped under another key), else, while that incident is younger than
+   `storm` or when the signal began (`starts_at`) within `storm` of its opening (a
+   finding reported late is still part of the storm), one with a service (its own or
+   one of its signals') the signal's service calls, directly or through others (its
+   errors are the callee's failure seen from upstream), and otherwise one with a
+   service that calls it (a storm that reached the callers first). So a failing
+   database and its callers' alerts make one incident, a surge felt by the entry's
+   callees, their databases and the other callers of those callees is one incident,
    and an unrelated fault hours later makes its own.
    A watchdog finding confined to the pods of one node (label `medic_slow_node`)
    groups by that node: a node that slows every pod on it is one incident.
@@ -30,7 +35,7 @@ call graph.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -95,10 +100,12 @@ def topology_match(
     namespace: str,
     open_incidents: Sequence[Incident],
     calls: Mapping[str, Sequence[str]],
+    members: Mapping[str, Collection[str]] | None = None,
 ) -> Incident | None:
     """The open incident a firing signal joins through the call graph, if any: one about
-    the same service (grouped under another key), else one whose service the signal's
-    service calls (newest first), else one whose service calls it."""
+    the same service (grouped under another key), else one with a service the signal's
+    service calls (newest first), else one with a service that calls it. An incident's
+    services are its own and, in `members` (by incident id), those of its signals."""
     service = signal.service
     if not service:
         return None
@@ -108,12 +115,18 @@ def topology_match(
             return incident  # grouped under another key (a node's): the same service
     if service not in calls:
         return None  # a service the call graph does not know has no neighbours
+    known = members or {}
+
+    def services(incident: Incident) -> list[str]:
+        theirs = sorted(s for s in known.get(incident.id, ()) if s != incident.service)
+        return [str(incident.service), *theirs]
+
     callees = reachable(service, calls)
     for incident in same:
-        if incident.service in callees:
+        if any(s in callees for s in services(incident)):
             return incident
     for incident in same:
-        if incident.service and service in reachable(incident.service, calls):
+        if any(service in reachable(s, calls) for s in services(incident)):
             return incident
     return None
 

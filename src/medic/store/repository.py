@@ -339,6 +339,22 @@ class Store:
                 found[incident_id].add((str(source), str(fingerprint)))
         return found
 
+    def services_of(self, incident_ids: Collection[str]) -> dict[str, set[str]]:
+        """Per incident, the services its signals are about."""
+        found: dict[str, set[str]] = {i: set() for i in incident_ids}
+        if not found:
+            return found
+        query = (
+            select(IncidentSignalRow.incident_id, SignalRow.service)
+            .join(SignalRow, IncidentSignalRow.signal_id == SignalRow.id)
+            .where(IncidentSignalRow.incident_id.in_(sorted(found)), SignalRow.service.is_not(None))
+            .distinct()
+        )
+        with self._read() as session:
+            for incident_id, service in session.execute(query):
+                found[incident_id].add(str(service))
+        return found
+
     def incident_of_signal(self, signal_id: str) -> str | None:
         """The incident the signal was first attached to, if any."""
         query = (

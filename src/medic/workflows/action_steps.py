@@ -22,6 +22,7 @@ from medic.domain.code import EvidenceLink
 from medic.log import get_logger
 from medic.scribe.publish import Scribe
 from medic.workflows.context import deps
+from medic.workflows.guarding import execution_guard
 from medic.workflows.step import current_plan, note, step
 
 __all__ = [
@@ -70,7 +71,8 @@ def execute(incident_id: str, plan_hash: str, index: int) -> Execution:
     action = current_plan(incident_id, plan_hash).immediate[index]
     d.store.set_state(incident_id, IncidentState.EXECUTING, d.clock.now())
     key = _key(incident_id, plan_hash, "now", index)
-    execution = execute_action(action, d.writer, d.cluster, d.code, d.clock, key)
+    guard = execution_guard(incident_id)
+    execution = execute_action(action, d.writer, d.cluster, d.code, d.clock, key, guard=guard)
     _recorded(incident_id, plan_hash, execution, "execution")
     return execution
 
@@ -143,7 +145,8 @@ def undo(incident_id: str, plan_hash: str, index: int) -> str:
         note(incident_id, "undo", message, f"undo:{index}")
         return message
     key = _key(incident_id, plan_hash, "undo", index)
-    execution = execute_action(back, d.writer, d.cluster, d.code, d.clock, key)
+    guard = execution_guard(incident_id, undo=True)
+    execution = execute_action(back, d.writer, d.cluster, d.code, d.clock, key, guard=guard)
     _recorded(incident_id, plan_hash, execution, "undo", undo=True)
     return f"undid {action.kind.value} {action.target}: {execution.status.value}"
 
@@ -154,7 +157,14 @@ def long_term(incident_id: str, plan_hash: str, index: int) -> Execution:
     action = current_plan(incident_id, plan_hash).long_term[index]
     key = _key(incident_id, plan_hash, "later", index)
     execution = execute_action(
-        action, d.writer, d.cluster, d.code, d.clock, key, context=_revert_context(incident_id)
+        action,
+        d.writer,
+        d.cluster,
+        d.code,
+        d.clock,
+        key,
+        guard=execution_guard(incident_id),
+        context=_revert_context(incident_id),
     )
     _recorded(incident_id, plan_hash, execution, "follow-up")
     return execution

@@ -65,9 +65,11 @@ def _act(incident_id: str, plan: Plan) -> str:
         if stop:
             return _close(incident_id, IncidentState.ESCALATED, f"kill switch: {stop}")
         execution = action_steps.execute(incident_id, plan.hash, index)
-        if execution.status is ExecutionStatus.FAILED:
+        if execution.status in (ExecutionStatus.FAILED, ExecutionStatus.REFUSED):
             return _close(
-                incident_id, IncidentState.ESCALATED, f"action failed: {execution.detail}"
+                incident_id,
+                IncidentState.ESCALATED,
+                f"action {execution.status.value}: {execution.detail}",
             )
     verification = action_steps.verify(incident_id, plan.hash)
     if verification.outcome is VerificationOutcome.NOT_RECOVERED:

@@ -147,6 +147,7 @@ class _Groups:
         self._joined: dict[str, Incident] = {}
         self._history: list[Incident] | None = None
         self._alerts_of: dict[str, set[tuple[str, str]]] | None = None
+        self._members: dict[str, set[str]] = {}  # services of candidate incidents' signals
 
     def incident_for(self, signal: Signal) -> tuple[Incident | None, bool]:
         key = group_key(signal, self._rules)
@@ -159,13 +160,15 @@ class _Groups:
             return open_now[key], False
         if key in self._joined:
             return self._joined[key], False
-        joined = self._by_topology(signal)
+        joined = self._holding(signal) or self._by_topology(signal)
         if joined is None:
             joined = self._closed(key, signal)
         if joined is None:
             joined = self._aftermath(signal)
         if joined is not None:
             self._joined[key] = joined
+            if signal.service:
+                self._members.setdefault(joined.id, set()).add(signal.service)
             return joined, False
         incident = _open_incident(self._store, key, signal, self._now)
         open_now[key] = incident
@@ -174,6 +177,14 @@ class _Groups:
     def _where_it_fired(self, signal: Signal) -> Incident | None:
         incident_id = self._store.incident_of_alert(str(signal.source), signal.fingerprint)
         return self._store.get_incident(incident_id) if incident_id else None
+
+    def _holding(self, signal: Signal) -> Incident | None:
+        """The open incident this alert already joined (by topology, say): a finding
+        reported again, however old that incident is, is no new failure."""
+        incident_id = self._store.incident_of_alert(str(signal.source), signal.fingerprint)
+        if incident_id is None:
+            return None
+        return next((i for i in self._open_incidents().values() if i.id == incident_id), None)
 
     def _open_incidents(self) -> dict[str, Incident]:
         if self._open is None:
@@ -196,11 +207,19 @@ class _Groups:
             if i.namespace == namespace
             and i.service
             # the same service's incident at any time; a neighbour's only during the storm
-            and (i.service == signal.service or self._now - i.opened_at < self._rules.storm)
+            # (one that began then, however late the finding about it arrives)
+            and (
+                i.service == signal.service
+                or self._now - i.opened_at < self._rules.storm
+                or abs(signal.starts_at - i.opened_at) < self._rules.storm
+            )
         ]
         if not candidates:
             return None
-        incident = topology_match(signal, namespace, candidates, calls)
+        unknown = [i.id for i in candidates if i.id not in self._members]
+        if unknown:
+            self._members.update(self._store.services_of(unknown))
+        incident = topology_match(signal, namespace, candidates, calls, self._members)
         if incident is not None:
             log.info(
                 "incident.joined_by_topology",
