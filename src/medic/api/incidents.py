@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from medic.api.app import ApiContext, context
 from medic.api.auth import require_user
 from medic.api.schemas import (
+    MAX_READ_LIMIT,
     DecisionRequest,
     DecisionResponse,
     IncidentDetail,
@@ -67,7 +70,10 @@ def _detail(ctx: ApiContext, incident_id: str) -> IncidentDetail:
 
 
 @router.get("", response_model=list[IncidentSummary])
-def list_incidents(request: Request, limit: int = 100) -> list[IncidentSummary]:
+def list_incidents(
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=MAX_READ_LIMIT, description="newest first")] = 100,
+) -> list[IncidentSummary]:
     """Incidents, newest first."""
     return [_summary(i) for i in context(request).store.list_incidents(limit=limit)]
 

@@ -61,6 +61,7 @@ from medic.store.records import RejectedWebhook
 __all__ = ["Store"]
 
 _TERMINAL = [s.value for s in IncidentState if s.terminal]
+MAX_REJECTED_REASON = 8000  # characters of a rejection's reason kept
 
 _Document = type[DiagnosisRow] | type[PlanRow] | type[VerificationRow] | type[PostmortemRow]
 
@@ -214,7 +215,11 @@ class Store:
         with self._write() as session:
             session.add(
                 RejectedWebhookRow(
-                    id=rejected_id, source=source, reason=reason, body=rows.body_text(body), at=at
+                    id=rejected_id,
+                    source=rows.storable_text(source, 64),
+                    reason=rows.storable_text(reason, MAX_REJECTED_REASON),
+                    body=rows.body_text(body),
+                    at=at,
                 )
             )
         return rejected_id
