@@ -19,11 +19,11 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, select, text
+from sqlalchemy import URL, Table, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from medic.domain.errors import ConflictError, NotFoundError, TransientError
+from medic.domain.errors import ConflictError, NotFoundError, PermanentError, TransientError
 from medic.domain.model import (
     Approval,
     Diagnosis,
@@ -145,6 +145,7 @@ class Store:
         items: Sequence[tuple[Signal, str | None]],
         links: Sequence[tuple[str, str, TimelineEntry, str] | None] | None = None,
         ids: Sequence[str] | None = None,
+        refused: dict[int, str] | None = None,
     ) -> list[tuple[str, bool]]:
         """`record_signal` for many signals in one transaction and a few statements.
 
@@ -153,6 +154,12 @@ class Store:
         (per item: incident id, signal id, timeline entry, key), each signal stored now
         is also attached to its incident in the same transaction (one commit for all);
         `ids` are then the ids to store the signals under (the links name them).
+
+        With `refused`, a signal the database refuses does not fail the transaction:
+        if the rows cannot be inserted together, each is inserted under a savepoint of
+        its own; a refused one is skipped (its result is `("", False)`) and its index
+        and the database's reason are put in `refused`. A transient failure (the
+        database gone) still fails the whole transaction.
         """
         if not items:
             return []
@@ -161,13 +168,13 @@ class Store:
             rows.signal_row(signal_id, signal, raw)
             for signal_id, (signal, raw) in zip(new_ids, items, strict=True)
         ]
-        table = cast(Table, SignalRow.__table__)
         with self._write() as session:
-            connection = session.connection()
-            insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-            statement = insert(table).on_conflict_do_nothing().returning(table.c.id)
-            inserted = {row[0] for row in connection.execute(statement, values).all()}
-            missing = [str(v["dedup_key"]) for v in values if v["id"] not in inserted]
+            inserted = _insert_signals(session, self._url, values, refused)
+            missing = [
+                str(v["dedup_key"])
+                for index, v in enumerate(values)
+                if v["id"] not in inserted and not (refused and index in refused)
+            ]
             existing: dict[str, str] = {}
             for chunk in _chunks(missing, 500):
                 query = select(SignalRow.dedup_key, SignalRow.id).where(
@@ -178,7 +185,10 @@ class Store:
                 kept = [link for link in links if link is not None and link[1] in inserted]
                 _attach(session, kept)
         results: list[tuple[str, bool]] = []
-        for v in values:
+        for index, v in enumerate(values):
+            if refused and index in refused:
+                results.append(("", False))
+                continue
             if v["id"] in inserted:
                 results.append((str(v["id"]), True))
                 continue
@@ -569,6 +579,33 @@ def _attach(session: Session, links: Sequence[tuple[str, str, TimelineEntry, str
         (TimelineRow, [rows.timeline_row(i, e, k) for i, _, e, k in links]),
     ):
         connection.execute(insert(cast(Table, model.__table__)).on_conflict_do_nothing(), values)
+
+
+def _insert_signals(
+    session: Session, url: URL, values: list[dict[str, object]], refused: dict[int, str] | None
+) -> set[str]:
+    """Insert signal rows (a conflict is a redelivery: skipped); the ids inserted. With
+    `refused`, rows the database refuses are skipped one by one, each under its own
+    savepoint, and named in `refused` (index: reason)."""
+    connection = session.connection()
+    table = cast(Table, SignalRow.__table__)
+    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    statement = insert(table).on_conflict_do_nothing().returning(table.c.id)
+    if refused is None:
+        return {row[0] for row in connection.execute(statement, values).all()}
+    try:
+        with translate_errors(url), connection.begin_nested():
+            return {row[0] for row in connection.execute(statement, values).all()}
+    except (PermanentError, ConflictError):
+        pass  # one (or more) of them: find which, row by row
+    inserted: set[str] = set()
+    for index, row in enumerate(values):
+        try:
+            with translate_errors(url), connection.begin_nested():
+                inserted.update(r[0] for r in connection.execute(statement, [row]).all())
+        except (PermanentError, ConflictError) as e:
+            refused[index] = str(e)
+    return inserted
 
 
 def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:

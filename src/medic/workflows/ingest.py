@@ -29,7 +29,7 @@ from datetime import datetime
 from dbos import DBOS, SetWorkflowID
 
 from medic.domain import Incident, IncidentState, Signal, TimelineEntry
-from medic.domain.errors import TransientError
+from medic.domain.errors import MedicError, TransientError
 from medic.log import get_logger
 from medic.signals.grouping import (
     all_resolved,
@@ -143,11 +143,18 @@ def _ingest_locked(items: Sequence[tuple[Signal, str | None]], now: datetime) ->
             if incident is not None
             else None
         )
-    recorded = store.record_signals(items, links, ids)
-    duplicates = store.incidents_of_signals([sid for sid, created in recorded if not created])
+    refused: dict[int, str] = {}
+    recorded = store.record_signals(items, links, ids, refused=refused)
+    duplicates = store.incidents_of_signals(
+        [sid for sid, created in recorded if sid and not created]
+    )
     results: list[IngestResult] = []
-    for signal_id, created in recorded:
-        if created:
+    for index, (signal_id, created) in enumerate(recorded):
+        if index in refused:
+            name = items[index][0].name[:80]
+            log.warning("ingest.alert_refused", name=name, error=refused[index])
+            results.append(IngestResult.refused(f"not stored: {refused[index][:300]}"))
+        elif created:
             incident_id, is_new = assigned.get(signal_id, (None, False))
             results.append(IngestResult(signal_id, True, incident_id, is_new))
         else:
@@ -470,29 +477,41 @@ class IngestQueue:
         self, jobs: list[_Job], items: list[tuple[Signal, str | None]]
     ) -> list[IngestResult]:
         """The results of the batch; if it fails, of each request alone, and of each
-        alert alone in a request that fails. TransientError: the whole batch waits."""
+        alert alone in a request that fails. TransientError: the whole batch waits, as
+        when every alert failed alone for a reason other than the database refusing it
+        (a fault of medic's, not of the alerts: refusing them all would lose them)."""
         try:
             return _ingest_batch(items, self._now())
         except TransientError:
             raise
         except Exception as exc:  # noqa: BLE001 - any failure is isolated, then answered
             log.warning("ingest.batch_failed", alerts=len(items), error=str(exc)[:500])
-        if len(jobs) > 1:
-            results: list[IngestResult] = []
-            offset = 0
-            for job in jobs:
-                mine = items[offset : offset + len(job.signals)]
-                results.extend(self._isolated([job], mine))
-                offset += len(job.signals)
-            return results
-        return [self._alone(item) for item in items]
+        faults: list[Exception] = []
+        results: list[IngestResult] = []
+        offset = 0
+        for job in jobs:
+            mine = items[offset : offset + len(job.signals)]
+            offset += len(job.signals)
+            if len(jobs) > 1:
+                try:
+                    results.extend(_ingest_batch(mine, self._now()))
+                    continue
+                except TransientError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - this request's alerts one by one
+                    log.warning("ingest.request_failed", alerts=len(mine), error=str(exc)[:500])
+            results.extend(self._alone(item, faults) for item in mine)
+        if all(r.error for r in results) and any(not isinstance(f, MedicError) for f in faults):
+            raise TransientError(f"alerts not stored: {faults[0]}") from faults[0]
+        return results
 
-    def _alone(self, item: tuple[Signal, str | None]) -> IngestResult:
+    def _alone(self, item: tuple[Signal, str | None], faults: list[Exception]) -> IngestResult:
         try:
             return _ingest_batch([item], self._now())[0]
         except TransientError:
             raise
         except Exception as exc:  # noqa: BLE001 - this alert alone is refused
+            faults.append(exc)
             signal = item[0]
             log.warning("ingest.alert_refused", name=signal.name[:80], error=str(exc)[:500])
             return IngestResult.refused(f"not stored: {str(exc)[:300]}")
