@@ -85,10 +85,12 @@ class Rig:
 
 
 @contextmanager
-def rig(data_dir: Path, database_url: str) -> Iterator[Rig]:
+def rig(data_dir: Path, database_url: str, *, signed: bool = True) -> Iterator[Rig]:
+    """medic in-process; `signed`: Grafana signs its requests (else a bearer token)."""
     data_dir.mkdir(parents=True, exist_ok=True)
+    signing = {"grafana": GRAFANA_SECRET} if signed else {}
     (data_dir / "credentials.json").write_text(
-        json.dumps({"webhooks": {}, "users": {}, "signing": {"grafana": GRAFANA_SECRET}})
+        json.dumps({"webhooks": {}, "users": {}, "signing": signing})
     )
     settings = Settings(data_dir=data_dir, database_url=database_url)
     medic = build(settings)  # never started: ingestion only, workflows stay unstarted

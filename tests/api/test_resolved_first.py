@@ -5,6 +5,7 @@ no incident that would wait for approval of a fix for something that has ended."
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -62,3 +63,27 @@ def test_a_firing_with_another_start_still_opens_one(medic_in: Rig) -> None:
     assert response.status_code == 202, response.text
     [signal] = response.json()["signals"]
     assert signal["incident_id"] is not None and signal["new_incident"] is True
+
+
+def test_one_alert_without_labels_among_10000_costs_only_itself(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    # The refusal is the parser's, the same on either database (SQLite: the quicker).
+    with rig(tmp_path / "many", sqlite_url) as medic_in:
+        _one_bad_among_10000(medic_in)
+
+
+def _one_bad_among_10000(medic_in: Rig) -> None:
+    start = valid_alert("alertmanager", "x")["startsAt"]
+    alerts: list[dict[str, object]] = [
+        {"status": "firing", "labels": {"alertname": "M", "i": str(i)}, "startsAt": start}
+        for i in range(10_000)
+    ]
+    alerts[4321] = {"status": "firing", "startsAt": start}
+    envelope = {"version": "4", "status": "firing", "alerts": alerts}
+    body = json.dumps(envelope, separators=(",", ":")).encode()  # under 1 MiB
+    response = medic_in.post("alertmanager", body)
+    assert response.status_code == 202, response.text
+    answer = response.json()
+    assert answer["accepted"] == 9_999
+    assert answer["rejected"] == [{"index": 4321, "reason": "alerts[4321].labels: field required"}]
