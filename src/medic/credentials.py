@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import math
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -75,7 +76,8 @@ class Credentials:
                 sent = float(timestamp)
             except ValueError:
                 return False
-            if abs(now - sent) > SIGNATURE_MAX_AGE_SECONDS:
+            # NaN is never "more than 5 min off" and infinity is no time: both refused.
+            if not math.isfinite(sent) or abs(now - sent) > SIGNATURE_MAX_AGE_SECONDS:
                 return False
             message = timestamp.encode() + b":" + body
         expected = hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()

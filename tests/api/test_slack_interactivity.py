@@ -3,6 +3,8 @@ else decides nothing."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -332,3 +334,29 @@ def test_a_replayed_click_is_refused_with_who_decided_first(rig: Rig) -> None:
     [told] = rig.slack.of("chat.postEphemeral")
     assert "already approved by operator" in told["text"]
     assert len(rig.slack.of("chat.update")) == 1
+
+
+@pytest.mark.parametrize("signed", [False, True])
+def test_a_body_that_is_not_utf8_gets_401_not_500(rig: Rig, signed: bool) -> None:
+    body = b"payload=%7B%22type%22%3A\xff\xfe\x80"
+    forged = "v0=" + "0" * 64
+    if signed:  # even an HMAC of the raw bytes: Slack signs UTF-8 text, never this
+        message = b"v0:" + str(NOW).encode() + b":" + body
+        forged = "v0=" + hmac.new(SECRET.encode(), message, hashlib.sha256).hexdigest()
+    response = rig.client.post(
+        "/slack/interactivity",
+        content=body,
+        headers={"x-slack-request-timestamp": str(NOW), "x-slack-signature": forged},
+    )
+    assert response.status_code == 401, response.text
+    assert rig.decide.calls == []
+
+
+def test_a_timestamp_of_non_ascii_digits_gets_401_not_500(rig: Rig) -> None:
+    body = _body(rig)
+    response = rig.client.post(
+        "/slack/interactivity",
+        content=body,
+        headers={b"x-slack-request-timestamp": b"\xb2\xb3", b"x-slack-signature": b"v0=00"},
+    )
+    assert response.status_code == 401, response.text

@@ -34,7 +34,7 @@ def _body(payload: dict[str, object]) -> bytes:
 
 
 def test_the_verbatim_sample_becomes_one_firing_signal() -> None:
-    [signal] = parse_alertmanager(SAMPLE.read_bytes())
+    [signal] = parse_alertmanager(SAMPLE.read_bytes()).signals
     assert signal.source is SignalSource.ALERTMANAGER
     assert signal.name == "PodMemoryLeak"
     assert signal.service == "auth-service"
@@ -53,7 +53,7 @@ def test_a_resolved_alert_carries_its_end_in_utc() -> None:
     alert = _alert(payload)
     alert["status"] = "resolved"
     alert["endsAt"] = "2026-11-27T21:30:00+02:00"
-    [signal] = parse_alertmanager(_body(payload))
+    [signal] = parse_alertmanager(_body(payload)).signals
     assert signal.firing is False
     assert signal.ends_at == datetime(2026, 11, 27, 19, 30, tzinfo=UTC)
 
@@ -61,7 +61,7 @@ def test_a_resolved_alert_carries_its_end_in_utc() -> None:
 def test_nanosecond_timestamps_are_accepted() -> None:
     payload = _sample()
     _alert(payload)["startsAt"] = "2026-11-27T19:06:25.123456789Z"
-    [signal] = parse_alertmanager(_body(payload))
+    [signal] = parse_alertmanager(_body(payload)).signals
     assert signal.starts_at.replace(microsecond=0) == datetime(2026, 11, 27, 19, 6, 25, tzinfo=UTC)
 
 
@@ -69,14 +69,14 @@ def test_without_a_fingerprint_the_label_set_gives_a_stable_one() -> None:
     payload = _sample()
     alert = _alert(payload)
     del alert["fingerprint"]
-    first = parse_alertmanager(_body(payload))[0].fingerprint
+    first = parse_alertmanager(_body(payload)).signals[0].fingerprint
     labels = alert["labels"]
     assert isinstance(labels, dict)
     alert["labels"] = dict(reversed(list(labels.items())))
-    assert parse_alertmanager(_body(payload))[0].fingerprint == first
+    assert parse_alertmanager(_body(payload)).signals[0].fingerprint == first
     labels_changed = dict(labels, pod="auth-service-other")
     alert["labels"] = labels_changed
-    assert parse_alertmanager(_body(payload))[0].fingerprint != first
+    assert parse_alertmanager(_body(payload)).signals[0].fingerprint != first
 
 
 @pytest.mark.parametrize(
@@ -95,7 +95,7 @@ def test_the_service_comes_from_the_most_specific_label(
 ) -> None:
     payload = _sample()
     _alert(payload)["labels"] = labels
-    [signal] = parse_alertmanager(_body(payload))
+    [signal] = parse_alertmanager(_body(payload)).signals
     assert signal.service == service
     assert signal.namespace is None
 
@@ -114,13 +114,14 @@ def test_severity_maps_and_unknown_values_become_warning(given: str, severity: S
     labels = _alert(payload)["labels"]
     assert isinstance(labels, dict)
     labels["severity"] = given
-    assert parse_alertmanager(_body(payload))[0].severity is severity
+    assert parse_alertmanager(_body(payload)).signals[0].severity is severity
 
 
-def test_an_empty_alert_list_is_no_signal() -> None:
+def test_an_empty_alert_list_is_refused() -> None:
     payload = _sample()
     payload["alerts"] = []
-    assert parse_alertmanager(_body(payload)) == []
+    with pytest.raises(InvalidInputError, match="no alert in the batch"):
+        parse_alertmanager(_body(payload))
 
 
 def _broken(change: str) -> bytes:
@@ -146,10 +147,6 @@ def _broken(change: str) -> bytes:
     [
         (b"{not json", "body is not JSON"),
         (b"[1, 2]", "body must be a JSON object"),
-        (_broken("startsAt"), "alerts[0].startsAt: invalid datetime"),
-        (_broken("naive"), "alerts[0].startsAt: timezone missing"),
-        (_broken("status"), "alerts[0].status:"),
-        (_broken("labels"), "alerts[0].labels: field required"),
         (_broken("alerts"), "alerts: field required"),
         (_broken("version"), "version '3' is not supported (expected '4')"),
     ],
@@ -158,3 +155,19 @@ def test_malformed_payloads_name_the_problem(body: bytes, message: str) -> None:
     with pytest.raises(InvalidInputError) as caught:
         parse_alertmanager(body)
     assert message in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ("startsAt", "alerts[0].startsAt: invalid datetime"),
+        ("naive", "alerts[0].startsAt: timezone missing"),
+        ("status", "alerts[0].status:"),
+        ("labels", "alerts[0].labels: field required"),
+    ],
+)
+def test_a_malformed_alert_is_a_problem_of_its_own(change: str, message: str) -> None:
+    parsed = parse_alertmanager(_broken(change))
+    assert parsed.signals == ()
+    assert [p.index for p in parsed.problems] == [0]
+    assert message in parsed.problems[0].reason

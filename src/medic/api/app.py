@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse
@@ -46,6 +47,21 @@ def context(request: Request) -> ApiContext:
     return ctx
 
 
+def _document_webhook_bodies(app: FastAPI, schemas: dict[str, dict[str, Any]]) -> None:
+    """Add the webhook receivers' body schemas (which their routes name by reference)
+    to the OpenAPI components: the routes read raw bytes, so FastAPI cannot see them."""
+    plain = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = plain()
+            schema.setdefault("components", {}).setdefault("schemas", {}).update(schemas)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented override
+
+
 def create_app(ctx: ApiContext) -> FastAPI:
     from medic.api import control, incidents, webhooks
 
@@ -74,6 +90,8 @@ def create_app(ctx: ApiContext) -> FastAPI:
     app.include_router(web_router(web))
     for router in ctx.routers:
         app.include_router(router)
+
+    _document_webhook_bodies(app, webhooks.body_schemas())
 
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:

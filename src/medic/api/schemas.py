@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 __all__ = [
+    "MAX_READ_LIMIT",
     "DecisionRequest",
     "DecisionResponse",
     "IncidentDetail",
@@ -18,6 +19,10 @@ __all__ = [
     "SignalPage",
     "TimelinePage",
 ]
+
+
+# The most records one list read returns (`?limit=`); more is a 422, not a slow read.
+MAX_READ_LIMIT = 1000
 
 
 class IngestedSignal(BaseModel):

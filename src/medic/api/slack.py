@@ -292,16 +292,22 @@ def _refusal(submission: _Submission, now: float, form_ttl_s: float) -> str:
 def _signed(verifier: SignatureVerifier, body: bytes, request: Request) -> bool:
     timestamp = request.headers.get("x-slack-request-timestamp", "")
     signature = request.headers.get("x-slack-signature", "")
-    if not timestamp.isdigit() or not signature:  # the verifier would raise on these
+    # The verifier would raise on these: a timestamp that is not plain ASCII digits
+    # ("²" is a digit to Python, not to int()), or a body that is not UTF-8.
+    if not (timestamp.isascii() and timestamp.isdigit()) or not signature:
         return False
-    return verifier.is_valid(body=body, timestamp=timestamp, signature=signature)
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return verifier.is_valid(body=text, timestamp=timestamp, signature=signature)
 
 
 def _payload(body: bytes) -> dict[str, Any] | None:
     try:
         raw = parse_qs(body.decode("utf-8"), strict_parsing=True)["payload"][0]
         payload = json.loads(raw)
-    except (ValueError, KeyError, IndexError):
+    except (ValueError, KeyError, IndexError, RecursionError):
         return None
     return payload if isinstance(payload, dict) else None
 

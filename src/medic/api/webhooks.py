@@ -13,24 +13,36 @@ import asyncio
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
+from pydantic import TypeAdapter
 from starlette.concurrency import run_in_threadpool
 
 from medic.api.app import ApiContext, context
 from medic.api.auth import require_user, require_webhook
-from medic.api.schemas import IngestedSignal, IngestResponse, RejectedAlert, RejectedOut
+from medic.api.schemas import (
+    IngestedSignal,
+    IngestResponse,
+    RejectedAlert,
+    RejectedOut,
+)
 from medic.domain import InvalidInputError, MedicError, Signal
 from medic.log import get_logger
-from medic.signals.alertmanager import parse_alertmanager
-from medic.signals.datadog import parse_datadog
-from medic.signals.generic import parse_generic
-from medic.signals.grafana import parse_grafana
-from medic.signals.payload import Parsed, Problem
+from medic.signals.alertmanager import AlertmanagerPayload, parse_alertmanager
+from medic.signals.datadog import DatadogEvent, parse_datadog
+from medic.signals.generic import GenericBody, parse_generic
+from medic.signals.grafana import GrafanaPayload, parse_grafana
+from medic.signals.payload import Parsed, Problem, printable
 from medic.workflows.ingest import IngestQueue, IngestResult
 
-__all__ = ["EARLIEST_START", "FUTURE_TOLERANCE", "INGEST_TIMEOUT_SECONDS", "router"]
+__all__ = [
+    "EARLIEST_START",
+    "FUTURE_TOLERANCE",
+    "INGEST_TIMEOUT_SECONDS",
+    "body_schemas",
+    "router",
+]
 
 log = get_logger(__name__)
 router = APIRouter(tags=["webhooks"])
@@ -51,6 +63,33 @@ SIGNATURE_HEADERS = {
     "generic": ("x-medic-signature", "x-medic-timestamp"),
 }
 
+# The documented request body of each receiver. The body is still read as bytes and
+# parsed alert by alert (one bad alert must not cost the batch), so these only
+# describe it: unknown fields are allowed, as the parsers ignore them.
+_BODIES: dict[str, tuple[str, TypeAdapter[Any]]] = {
+    "alertmanager": ("AlertmanagerWebhook", TypeAdapter(AlertmanagerPayload)),
+    "grafana": ("GrafanaWebhook", TypeAdapter(GrafanaPayload)),
+    "datadog": ("DatadogWebhook", TypeAdapter(DatadogEvent)),
+    "generic": ("GenericWebhook", TypeAdapter(GenericBody)),
+}
+_REF = "#/components/schemas/{model}"
+
+
+def body_schemas() -> dict[str, dict[str, Any]]:
+    """The receivers' request bodies as OpenAPI component schemas (with their parts)."""
+    schemas: dict[str, dict[str, Any]] = {}
+    for name, adapter in _BODIES.values():
+        schema = adapter.json_schema(ref_template=_REF)
+        schemas.update(schema.pop("$defs", {}))
+        schemas[name] = schema
+    return schemas
+
+
+def _body(source: str) -> dict[str, Any]:
+    ref = {"$ref": _REF.format(model=_BODIES[source][0])}
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": ref}}}}
+
+
 _RESPONSES: dict[int | str, dict[str, object]] = {
     400: {"description": "malformed payload, or no valid alert in it (recorded)"},
     401: {"description": "missing or invalid bearer token or signature"},
@@ -60,20 +99,24 @@ _RESPONSES: dict[int | str, dict[str, object]] = {
 }
 
 
-def _parse_alertmanager(body: bytes) -> Parsed:
-    return Parsed(tuple(parse_alertmanager(body)))
-
-
 @router.post(
-    "/webhooks/alertmanager", status_code=202, response_model=IngestResponse, responses=_RESPONSES
+    "/webhooks/alertmanager",
+    status_code=202,
+    response_model=IngestResponse,
+    responses=_RESPONSES,
+    openapi_extra=_body("alertmanager"),
 )
 async def alertmanager(request: Request) -> Response:
     """Prometheus Alertmanager webhook (payload version 4); bearer token."""
-    return await _receive(request, "alertmanager", _parse_alertmanager)
+    return await _receive(request, "alertmanager", parse_alertmanager)
 
 
 @router.post(
-    "/webhooks/grafana", status_code=202, response_model=IngestResponse, responses=_RESPONSES
+    "/webhooks/grafana",
+    status_code=202,
+    response_model=IngestResponse,
+    responses=_RESPONSES,
+    openapi_extra=_body("grafana"),
 )
 async def grafana(request: Request) -> Response:
     """Grafana unified-alerting webhook contact point (version 1); bearer token, or
@@ -82,7 +125,11 @@ async def grafana(request: Request) -> Response:
 
 
 @router.post(
-    "/webhooks/datadog", status_code=202, response_model=IngestResponse, responses=_RESPONSES
+    "/webhooks/datadog",
+    status_code=202,
+    response_model=IngestResponse,
+    responses=_RESPONSES,
+    openapi_extra=_body("datadog"),
 )
 async def datadog(request: Request) -> Response:
     """Datadog webhook integration with medic's payload template (see the README);
@@ -91,7 +138,11 @@ async def datadog(request: Request) -> Response:
 
 
 @router.post(
-    "/webhooks/generic", status_code=202, response_model=IngestResponse, responses=_RESPONSES
+    "/webhooks/generic",
+    status_code=202,
+    response_model=IngestResponse,
+    responses=_RESPONSES,
+    openapi_extra=_body("generic"),
 )
 async def generic(request: Request) -> Response:
     """medic's generic JSON alerts (see the README); bearer token, or the HMAC-SHA256
@@ -132,19 +183,22 @@ async def _receive(request: Request, source: str, parse: Parser) -> Response:
         parsed = parse(body)
     except InvalidInputError as exc:
         await _reject(ctx, source, 400, str(exc), body)
+    except Exception as exc:  # a body no parser foresaw is still refused, and kept
+        log.exception("webhook.parse_failed", source=source)
+        await _reject(ctx, source, 400, f"body could not be read ({type(exc).__name__})", body)
     signals, problems = _in_time_window(parsed, datetime.now(UTC))
     if problems:
-        reasons = "; ".join(p.reason for p in problems)
         if not signals:
-            await _reject(ctx, source, 400, reasons, body)
-        await run_in_threadpool(
-            ctx.store.record_rejected,
-            source,
-            f"some alerts refused: {reasons}",
-            body,
-            ctx.clock.now(),
-        )
-    results = await _store(request, ctx, signals, body)
+            await _reject(ctx, source, 400, _reasons(problems), body)
+        await _record_some_refused(ctx, source, problems, body)
+    stored = await _store(request, ctx, signals, body)
+    results = [r for r in stored if r.error is None]
+    refused = [_refusal(signal, r) for signal, r in zip(signals, stored, strict=True) if r.error]
+    if refused:
+        problems = [*problems, *refused]
+        if not results:
+            await _reject(ctx, source, 400, _reasons(refused), body)
+        await _record_some_refused(ctx, source, refused, body)
     # Built from our own values and serialized once: the endpoint's `response_model`
     # documents this body, and FastAPI would otherwise validate it all again.
     answer = IngestResponse.model_construct(
@@ -162,6 +216,23 @@ async def _receive(request: Request, source: str, parse: Parser) -> Response:
         rejected=[RejectedAlert.model_construct(index=p.index, reason=p.reason) for p in problems],
     )
     return Response(answer.model_dump_json(), status_code=202, media_type="application/json")
+
+
+def _reasons(problems: list[Problem]) -> str:
+    text = "; ".join(p.reason for p in problems[:20])
+    more = len(problems) - 20
+    return f"{text}; and {more} more" if more > 0 else text
+
+
+async def _record_some_refused(
+    ctx: ApiContext, source: str, problems: list[Problem], body: bytes
+) -> None:
+    reason = f"some alerts refused: {_reasons(problems)}"
+    await run_in_threadpool(ctx.store.record_rejected, source, reason, body, ctx.clock.now())
+
+
+def _refusal(signal: Signal, result: IngestResult) -> Problem:
+    return Problem(-1, f"alert '{signal.name[:80]}' ({signal.fingerprint[:32]}): {result.error}")
 
 
 def _require_signature(request: Request, ctx: ApiContext, source: str, body: bytes) -> None:
@@ -227,7 +298,7 @@ async def _store(
 
 async def _read_limited(request: Request, limit: int) -> bytes | None:
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
         return None
     chunks: list[bytes] = []
     size = 0
@@ -242,4 +313,4 @@ async def _read_limited(request: Request, limit: int) -> bytes | None:
 async def _reject(ctx: ApiContext, source: str, status: int, reason: str, body: bytes) -> NoReturn:
     await run_in_threadpool(ctx.store.record_rejected, source, reason, body, ctx.clock.now())
     log.warning("webhook.rejected", source=source, status=status, reason=reason[:500])
-    raise HTTPException(status, f"{source} webhook rejected: {reason}")
+    raise HTTPException(status, f"{source} webhook rejected: {printable(reason[:4000])}")

@@ -2,21 +2,35 @@
 
 The wire format is Alertmanager's documented `webhook_config` body. Everything in it
 (labels, annotations) is untrusted text from the watched system: it is copied into
-the signal, never interpreted.
+the signal, never interpreted. The alerts of a body are validated one by one, like
+the other sources': Alertmanager does not retry a 4xx, so one bad alert must not cost
+the rest of its group.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from medic.domain.errors import InvalidInputError
 from medic.domain.model import Signal, SignalSource
-from medic.signals.payload import describe, label_fingerprint, severity_of
+from medic.signals.payload import (
+    AnnotationMap,
+    Fingerprint,
+    LabelMap,
+    Parsed,
+    Problem,
+    ShortText,
+    UtcDatetime,
+    describe,
+    label_fingerprint,
+    load_json,
+    require_alerts,
+    severity_of,
+)
 
 __all__ = [
     "AlertmanagerAlert",
@@ -45,21 +59,22 @@ class AlertmanagerAlert(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     status: Literal["firing", "resolved"]
-    labels: dict[str, str]
-    annotations: dict[str, str] = Field(default_factory=dict)
-    startsAt: AwareDatetime  # noqa: N815 - the wire name
-    endsAt: AwareDatetime | None = None  # noqa: N815
-    generatorURL: str = ""  # noqa: N815
-    fingerprint: str = ""
+    labels: LabelMap
+    annotations: AnnotationMap = Field(default_factory=dict)
+    startsAt: UtcDatetime  # noqa: N815 - the wire name
+    endsAt: UtcDatetime | None = None  # noqa: N815
+    generatorURL: ShortText = ""  # noqa: N815
+    fingerprint: Fingerprint = ""
 
 
-class AlertmanagerPayload(BaseModel):
+class _Group(BaseModel):
+    """The body around the alerts."""
+
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     version: str
     status: Literal["firing", "resolved"]
     receiver: str = ""
-    alerts: list[AlertmanagerAlert]
     groupLabels: dict[str, str] = Field(default_factory=dict)  # noqa: N815
     commonLabels: dict[str, str] = Field(default_factory=dict)  # noqa: N815
     commonAnnotations: dict[str, str] = Field(default_factory=dict)  # noqa: N815
@@ -68,28 +83,46 @@ class AlertmanagerPayload(BaseModel):
     truncatedAlerts: int = 0  # noqa: N815
 
 
-def parse_alertmanager(body: bytes) -> list[Signal]:
-    """One `Signal` per alert of an Alertmanager webhook body.
+class _Envelope(_Group):
+    alerts: list[object]  # validated one by one
 
-    Raises InvalidInputError naming what is wrong: not JSON, an unsupported version,
-    or the first invalid field (e.g. "alerts[0].startsAt: invalid datetime").
+
+class AlertmanagerPayload(_Group):
+    """The documented body (the receiver's OpenAPI request body)."""
+
+    alerts: list[AlertmanagerAlert]
+
+
+def parse_alertmanager(body: bytes) -> Parsed:
+    """One `Signal` per valid alert of an Alertmanager webhook body; each invalid alert
+    is a `Problem` naming its first invalid field ("alerts[3].labels: ...").
+
+    Raises InvalidInputError when the body as a whole is unusable: not JSON, an
+    unsupported version, a malformed envelope, or no alert at all.
     """
-    try:
-        raw = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise InvalidInputError(f"body is not JSON: {e}") from e
+    raw = load_json(body)
     if not isinstance(raw, dict):
         raise InvalidInputError(f"body must be a JSON object, not {type(raw).__name__}")
     version = raw.get("version")
     if version is not None and str(version) != SUPPORTED_VERSION:
         raise InvalidInputError(
-            f"version '{version}' is not supported (expected '{SUPPORTED_VERSION}')"
+            f"version '{str(version)[:40]}' is not supported (expected '{SUPPORTED_VERSION}')"
         )
     try:
-        payload = AlertmanagerPayload.model_validate(raw)
+        payload = _Envelope.model_validate(raw)
     except ValidationError as e:
         raise InvalidInputError(describe(e)) from e
-    return [_to_signal(alert) for alert in payload.alerts]
+    require_alerts(len(payload.alerts))
+    signals: list[Signal] = []
+    problems: list[Problem] = []
+    for index, item in enumerate(payload.alerts):
+        try:
+            alert = AlertmanagerAlert.model_validate(item)
+        except ValidationError as e:
+            problems.append(Problem(index, describe(e, prefix=f"alerts[{index}]")))
+            continue
+        signals.append(_to_signal(alert))
+    return Parsed(tuple(signals), tuple(problems))
 
 
 def _to_signal(alert: AlertmanagerAlert) -> Signal:
@@ -100,7 +133,7 @@ def _to_signal(alert: AlertmanagerAlert) -> Signal:
         source=SignalSource.ALERTMANAGER,
         fingerprint=alert.fingerprint or label_fingerprint(labels),
         name=name,
-        starts_at=alert.startsAt.astimezone(UTC),
+        starts_at=alert.startsAt,
         service=_service(labels),
         namespace=labels.get("namespace") or None,
         severity=severity_of(labels.get("severity", "")),
@@ -123,4 +156,4 @@ def _service(labels: Mapping[str, str]) -> str | None:
 def _ends_at(value: datetime | None) -> datetime | None:
     if value is None or value.year == _GO_ZERO_YEAR:
         return None
-    return value.astimezone(UTC)
+    return value

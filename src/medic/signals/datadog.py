@@ -13,12 +13,23 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from medic.domain.errors import InvalidInputError
 from medic.domain.model import Severity, Signal, SignalSource
-from medic.signals.payload import Parsed, describe, label_fingerprint, load_json, severity_of
+from medic.signals.payload import (
+    Identifier,
+    LongText,
+    Parsed,
+    ShortText,
+    check_labels,
+    describe,
+    label_fingerprint,
+    load_json,
+    severity_of,
+)
 
 __all__ = ["DatadogEvent", "parse_datadog"]
 
@@ -31,6 +42,8 @@ _DECORATION = re.compile(
     r"^\s*\[(?:re-)?(?:triggered|recovered|warn|no data|renotify|p\d)\b[^\]]*\]\s*", re.I
 )
 _UNFILLED = re.compile(r"^\$[A-Z_]+$")
+# Milliseconds since the epoch up to the last one of year 9999 (what a datetime holds).
+_EpochMs = Annotated[int, Field(ge=0, le=253_402_300_799_999)]
 
 
 class DatadogEvent(BaseModel):
@@ -38,27 +51,27 @@ class DatadogEvent(BaseModel):
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    id: str = ""
-    event_type: str = ""
-    title: str = ""
-    body: str = ""
-    date: int
-    last_updated: int | None = None
-    alert_id: str = ""
-    alert_title: str = ""
-    alert_transition: str = ""
-    alert_status: str = ""
-    alert_type: str = ""
-    alert_priority: str = ""
-    alert_query: str = ""
-    alert_scope: str = ""
-    alert_cycle_key: str = ""
-    aggreg_key: str = ""
-    tags: str = ""
-    hostname: str = ""
-    priority: str = ""
-    org_id: str = ""
-    link: str = ""
+    id: Identifier = ""
+    event_type: ShortText = ""
+    title: LongText = ""
+    body: LongText = ""
+    date: _EpochMs
+    last_updated: _EpochMs | None = None
+    alert_id: Identifier = ""
+    alert_title: LongText = ""
+    alert_transition: ShortText = ""
+    alert_status: LongText = ""
+    alert_type: ShortText = ""
+    alert_priority: ShortText = ""
+    alert_query: LongText = ""
+    alert_scope: LongText = ""
+    alert_cycle_key: Identifier = ""
+    aggreg_key: Identifier = ""
+    tags: LongText = ""
+    hostname: ShortText = ""
+    priority: ShortText = ""
+    org_id: Identifier = ""
+    link: ShortText = ""
 
     @field_validator(
         "id",
@@ -122,8 +135,8 @@ def parse_datadog(body: bytes) -> Parsed:
 def _to_signal(event: DatadogEvent, transition: str) -> Signal:
     tags = _tags(event.tags)
     scope = _tags(event.alert_scope)
-    labels = {**tags, **scope}
-    name = _name(event)
+    labels = check_labels({**tags, **scope}, "tags")
+    name = _name(event)[:500]
     kind = _kind(event)
     labels.update(
         {

@@ -21,49 +21,71 @@ an alert without labels is accepted. Labels and annotations are untrusted text.
 
 from __future__ import annotations
 
-from datetime import UTC
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from medic.domain.errors import InvalidInputError
 from medic.domain.model import Signal, SignalSource
 from medic.signals.payload import (
+    MAX_ALERTS,
+    AnnotationMap,
+    Fingerprint,
+    LabelMap,
+    LongText,
+    Name,
     Parsed,
+    Place,
     Problem,
+    ShortText,
+    UtcDatetime,
     describe,
     label_fingerprint,
     load_json,
+    require_alerts,
     severity_of,
 )
 
-__all__ = ["GenericAlert", "parse_generic"]
+__all__ = ["GenericAlert", "GenericBody", "GenericBatch", "parse_generic"]
 
 
 class GenericAlert(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    name: str = Field(min_length=1, max_length=500)
+    name: Name = Field(min_length=1)
     status: Literal["firing", "resolved"] = "firing"
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime | None = None
-    service: str | None = Field(None, max_length=253)
-    namespace: str | None = Field(None, max_length=253)
-    severity: str = "warning"
-    fingerprint: str | None = Field(None, max_length=200)
-    labels: dict[str, str] = Field(default_factory=dict)
-    annotations: dict[str, str] = Field(default_factory=dict)
-    summary: str = ""
+    starts_at: UtcDatetime
+    ends_at: UtcDatetime | None = None
+    service: Place | None = None
+    namespace: Place | None = None
+    severity: ShortText = "warning"
+    fingerprint: Fingerprint | None = None
+    labels: LabelMap = Field(default_factory=dict)
+    annotations: AnnotationMap = Field(default_factory=dict)
+    summary: LongText = ""
+
+
+class GenericBatch(BaseModel):
+    """`{"alerts": [...]}`: the alerts are validated one by one."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    alerts: list[GenericAlert] = Field(min_length=1, max_length=MAX_ALERTS)
+
+
+# The documented body (the receiver's OpenAPI request body).
+GenericBody = GenericAlert | list[GenericAlert] | GenericBatch
 
 
 def parse_generic(body: bytes) -> Parsed:
     """Signals of a generic body; alerts that fail validation are reported as problems.
 
     Raises InvalidInputError if the body is not JSON or not an alert, a list of alerts,
-    or an object with an `alerts` list.
+    or an object with an `alerts` list, or has no alert at all.
     """
     raw = load_json(body)
     items, prefix = _items(raw)
+    require_alerts(len(items), prefix or "body")
     signals: list[Signal] = []
     problems: list[Problem] = []
     for index, item in enumerate(items):
@@ -104,12 +126,12 @@ def _to_signal(alert: GenericAlert) -> Signal:
         source=SignalSource.GENERIC,
         fingerprint=alert.fingerprint or label_fingerprint(labels),
         name=alert.name,
-        starts_at=alert.starts_at.astimezone(UTC),
+        starts_at=alert.starts_at,
         service=alert.service or labels.get("service") or None,
         namespace=alert.namespace or labels.get("namespace") or None,
         severity=severity_of(alert.severity),
         firing=firing,
-        ends_at=alert.ends_at.astimezone(UTC) if alert.ends_at else None,
+        ends_at=alert.ends_at,
         summary=alert.summary or alert.annotations.get("summary") or alert.name,
         labels=labels,
         annotations=dict(alert.annotations),

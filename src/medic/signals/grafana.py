@@ -9,20 +9,27 @@ annotations are untrusted text: copied, never interpreted.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from medic.domain.errors import InvalidInputError
 from medic.domain.model import Signal, SignalSource
 from medic.signals.alertmanager import SERVICE_LABELS
 from medic.signals.payload import (
+    AnnotationMap,
+    Fingerprint,
+    LabelMap,
+    LongText,
     Parsed,
     Problem,
+    ShortText,
+    UtcDatetime,
     describe,
     label_fingerprint,
     load_json,
+    require_alerts,
     severity_of,
 )
 
@@ -36,26 +43,23 @@ class GrafanaAlert(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     status: Literal["firing", "resolved"]
-    labels: dict[str, str]
-    annotations: dict[str, str] = Field(default_factory=dict)
-    startsAt: AwareDatetime  # noqa: N815 - the wire name
-    endsAt: AwareDatetime | None = None  # noqa: N815
-    values: dict[str, float | None] | None = None
-    valueString: str = ""  # noqa: N815
-    generatorURL: str = ""  # noqa: N815
-    fingerprint: str = ""
-    silenceURL: str = ""  # noqa: N815
-    dashboardURL: str = ""  # noqa: N815
-    panelURL: str = ""  # noqa: N815
+    labels: LabelMap
+    annotations: AnnotationMap = Field(default_factory=dict)
+    startsAt: UtcDatetime  # noqa: N815 - the wire name
+    endsAt: UtcDatetime | None = None  # noqa: N815
+    values: dict[str, float | None] | None = Field(None, max_length=128)
+    valueString: LongText = ""  # noqa: N815
+    generatorURL: ShortText = ""  # noqa: N815
+    fingerprint: Fingerprint = ""
+    silenceURL: ShortText = ""  # noqa: N815
+    dashboardURL: ShortText = ""  # noqa: N815
+    panelURL: ShortText = ""  # noqa: N815
 
 
-class GrafanaPayload(BaseModel):
-    """The envelope; alerts are validated one by one so one bad alert spares the rest."""
-
+class _Group(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     status: Literal["firing", "resolved"]
-    alerts: list[object]
     receiver: str = ""
     orgId: int = 0  # noqa: N815
     groupLabels: dict[str, str] = Field(default_factory=dict)  # noqa: N815
@@ -70,11 +74,23 @@ class GrafanaPayload(BaseModel):
     message: str = ""
 
 
+class _Envelope(_Group):
+    """The envelope; alerts are validated one by one so one bad alert spares the rest."""
+
+    alerts: list[object]
+
+
+class GrafanaPayload(_Group):
+    """The documented body (the receiver's OpenAPI request body)."""
+
+    alerts: list[GrafanaAlert]
+
+
 def parse_grafana(body: bytes) -> Parsed:
     """Signals of a Grafana webhook body; bad alerts are reported as problems.
 
     Raises InvalidInputError when the body as a whole is unusable: not JSON, not an
-    object, an unsupported version, or a malformed envelope.
+    object, an unsupported version, a malformed envelope, or no alert at all.
     """
     raw = load_json(body)
     if not isinstance(raw, dict):
@@ -82,12 +98,13 @@ def parse_grafana(body: bytes) -> Parsed:
     version = raw.get("version")
     if version is not None and str(version) != SUPPORTED_VERSION:
         raise InvalidInputError(
-            f"version '{version}' is not supported (expected '{SUPPORTED_VERSION}')"
+            f"version '{str(version)[:40]}' is not supported (expected '{SUPPORTED_VERSION}')"
         )
     try:
-        payload = GrafanaPayload.model_validate(raw)
+        payload = _Envelope.model_validate(raw)
     except ValidationError as e:
         raise InvalidInputError(describe(e)) from e
+    require_alerts(len(payload.alerts))
     signals: list[Signal] = []
     problems: list[Problem] = []
     for index, item in enumerate(payload.alerts):
@@ -117,7 +134,7 @@ def _to_signal(alert: GrafanaAlert) -> Signal:
         source=SignalSource.GRAFANA,
         fingerprint=alert.fingerprint or label_fingerprint(labels),
         name=name,
-        starts_at=alert.startsAt.astimezone(UTC),
+        starts_at=alert.startsAt,
         service=next((labels[k] for k in SERVICE_LABELS if labels.get(k)), None),
         namespace=labels.get("namespace") or None,
         severity=severity_of(labels.get("severity", "")),
@@ -132,4 +149,4 @@ def _to_signal(alert: GrafanaAlert) -> Signal:
 def _ends_at(value: datetime | None) -> datetime | None:
     if value is None or value.year == _GO_ZERO_YEAR:
         return None
-    return value.astimezone(UTC)
+    return value

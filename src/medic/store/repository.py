@@ -19,12 +19,12 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, select, text
+from sqlalchemy import URL, Table, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from medic.domain.audit import AuditDraft
-from medic.domain.errors import ConflictError, NotFoundError, TransientError
+from medic.domain.errors import ConflictError, NotFoundError, PermanentError, TransientError
 from medic.domain.model import (
     Approval,
     Diagnosis,
@@ -67,6 +67,7 @@ from medic.store.users import Users
 __all__ = ["Store"]
 
 _TERMINAL = [s.value for s in IncidentState if s.terminal]
+MAX_REJECTED_REASON = 8000  # characters of a rejection's reason kept
 
 _Document = type[DiagnosisRow] | type[PlanRow] | type[VerificationRow] | type[PostmortemRow]
 
@@ -153,6 +154,7 @@ class Store:
         items: Sequence[tuple[Signal, str | None]],
         links: Sequence[tuple[str, str, TimelineEntry, str] | None] | None = None,
         ids: Sequence[str] | None = None,
+        refused: dict[int, str] | None = None,
     ) -> list[tuple[str, bool]]:
         """`record_signal` for many signals in one transaction and a few statements.
 
@@ -161,6 +163,12 @@ class Store:
         (per item: incident id, signal id, timeline entry, key), each signal stored now
         is also attached to its incident in the same transaction (one commit for all);
         `ids` are then the ids to store the signals under (the links name them).
+
+        With `refused`, a signal the database refuses does not fail the transaction:
+        if the rows cannot be inserted together, each is inserted under a savepoint of
+        its own; a refused one is skipped (its result is `("", False)`) and its index
+        and the database's reason are put in `refused`. A transient failure (the
+        database gone) still fails the whole transaction.
         """
         if not items:
             return []
@@ -169,13 +177,13 @@ class Store:
             rows.signal_row(signal_id, signal, raw)
             for signal_id, (signal, raw) in zip(new_ids, items, strict=True)
         ]
-        table = cast(Table, SignalRow.__table__)
         with self._write() as session:
-            connection = session.connection()
-            insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-            statement = insert(table).on_conflict_do_nothing().returning(table.c.id)
-            inserted = {row[0] for row in connection.execute(statement, values).all()}
-            missing = [str(v["dedup_key"]) for v in values if v["id"] not in inserted]
+            inserted = _insert_signals(session, self._url, values, refused)
+            missing = [
+                str(v["dedup_key"])
+                for index, v in enumerate(values)
+                if v["id"] not in inserted and not (refused and index in refused)
+            ]
             existing: dict[str, str] = {}
             for chunk in _chunks(missing, 500):
                 query = select(SignalRow.dedup_key, SignalRow.id).where(
@@ -186,7 +194,10 @@ class Store:
                 kept = [link for link in links if link is not None and link[1] in inserted]
                 _attach(session, kept)
         results: list[tuple[str, bool]] = []
-        for v in values:
+        for index, v in enumerate(values):
+            if refused and index in refused:
+                results.append(("", False))
+                continue
             if v["id"] in inserted:
                 results.append((str(v["id"]), True))
                 continue
@@ -223,7 +234,11 @@ class Store:
         with self._write() as session:
             session.add(
                 RejectedWebhookRow(
-                    id=rejected_id, source=source, reason=reason, body=rows.body_text(body), at=at
+                    id=rejected_id,
+                    source=rows.storable_text(source, 64),
+                    reason=rows.storable_text(reason, MAX_REJECTED_REASON),
+                    body=rows.body_text(body),
+                    at=at,
                 )
             )
         return rejected_id
@@ -601,6 +616,33 @@ def _attach(session: Session, links: Sequence[tuple[str, str, TimelineEntry, str
         (TimelineRow, [rows.timeline_row(i, e, k) for i, _, e, k in links]),
     ):
         connection.execute(insert(cast(Table, model.__table__)).on_conflict_do_nothing(), values)
+
+
+def _insert_signals(
+    session: Session, url: URL, values: list[dict[str, object]], refused: dict[int, str] | None
+) -> set[str]:
+    """Insert signal rows (a conflict is a redelivery: skipped); the ids inserted. With
+    `refused`, rows the database refuses are skipped one by one, each under its own
+    savepoint, and named in `refused` (index: reason)."""
+    connection = session.connection()
+    table = cast(Table, SignalRow.__table__)
+    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    statement = insert(table).on_conflict_do_nothing().returning(table.c.id)
+    if refused is None:
+        return {row[0] for row in connection.execute(statement, values).all()}
+    try:
+        with translate_errors(url), connection.begin_nested():
+            return {row[0] for row in connection.execute(statement, values).all()}
+    except (PermanentError, ConflictError):
+        pass  # one (or more) of them: find which, row by row
+    inserted: set[str] = set()
+    for index, row in enumerate(values):
+        try:
+            with translate_errors(url), connection.begin_nested():
+                inserted.update(r[0] for r in connection.execute(statement, [row]).all())
+        except (PermanentError, ConflictError) as e:
+            refused[index] = str(e)
+    return inserted
 
 
 def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:

@@ -36,6 +36,7 @@ __all__ = [
     "plan_row",
     "rejected_of",
     "signal_row",
+    "storable_text",
     "timeline_entry",
     "timeline_row",
     "to_approval",
@@ -185,8 +186,17 @@ def verification_row(incident_id: str, verification: Verification) -> Verificati
 
 
 def body_text(body: bytes) -> str:
-    """At most MAX_REJECTED_BODY_BYTES of `body` as text; bad UTF-8 is replaced."""
-    return body[:MAX_REJECTED_BODY_BYTES].decode("utf-8", errors="replace")
+    """At most MAX_REJECTED_BODY_BYTES of `body` as text; bad UTF-8 and NUL characters
+    (which PostgreSQL's text cannot hold) are replaced."""
+    text = body[:MAX_REJECTED_BODY_BYTES].decode("utf-8", errors="replace")
+    return text.replace("\x00", "\ufffd")
+
+
+def storable_text(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters, its NULs and lone surrogates escaped: any
+    reason, whatever the sender put in it, can be stored on SQLite and PostgreSQL."""
+    cut = text[:limit].encode("utf-8", errors="backslashreplace").decode("utf-8")
+    return cut.replace("\x00", "\\x00")
 
 
 def rejected_of(row: RejectedWebhookRow) -> RejectedWebhook:

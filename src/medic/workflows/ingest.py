@@ -6,6 +6,12 @@ of a commit is shared by a whole burst instead of paid per alert, and a request 
 answered only once its alerts are committed. Workflows are started after that, and a
 start that fails (the workflow engine is down) leaves the incident OPEN: it is retried
 with the next batch and, at the latest, by `resume_orphans()` at the next start.
+
+One alert the database refuses must not sink the others sharing its transaction: when
+a batch fails for any reason but a transient one (the database down: every request
+gets a 503 and its sender retries), each request is retried on its own, and the alerts
+of a request that still fails one by one; an alert that fails alone is answered as
+refused (`IngestResult.error`), the others are stored.
 """
 
 from __future__ import annotations
@@ -22,7 +28,8 @@ from datetime import datetime
 
 from dbos import DBOS, SetWorkflowID
 
-from medic.domain import Incident, IncidentState, MedicError, Signal, TimelineEntry
+from medic.domain import Incident, IncidentState, Signal, TimelineEntry
+from medic.domain.errors import MedicError, TransientError
 from medic.log import get_logger
 from medic.signals.grouping import (
     all_resolved,
@@ -67,6 +74,11 @@ class IngestResult:
     created: bool
     incident_id: str | None
     new_incident: bool
+    error: str | None = None  # why this alert alone could not be stored (then not stored)
+
+    @classmethod
+    def refused(cls, error: str) -> IngestResult:
+        return cls("", False, None, False, error)
 
 
 _GROUPING = threading.Lock()
@@ -104,7 +116,12 @@ def _ingest_batch(items: Sequence[tuple[Signal, str | None]], now: datetime) -> 
 
 def _ingest_locked(items: Sequence[tuple[Signal, str | None]], now: datetime) -> list[IngestResult]:
     store = deps().store
-    known = store.signal_ids([signal.dedup_key for signal, _ in items])
+    # A firing whose resolution is already stored (delivered first, or earlier in this
+    # batch) is over: it is kept, but opens and joins no incident that would then wait
+    # forever for an alert that has ended.
+    keys = [signal.dedup_key for signal, _ in items]
+    resolutions = [_resolution_key(signal) for signal, _ in items if signal.firing]
+    known = store.signal_ids([*keys, *resolutions])
     groups = _Groups(store, now)
     ids = [uuid.uuid4().hex for _ in items]
     seen: set[str] = set(known)
@@ -115,6 +132,11 @@ def _ingest_locked(items: Sequence[tuple[Signal, str | None]], now: datetime) ->
             links.append(None)
             continue
         seen.add(signal.dedup_key)
+        if signal.firing and _resolution_key(signal) in seen:
+            log.info("signal.already_resolved", source=str(signal.source), name=signal.name)
+            assigned[signal_id] = (None, False)
+            links.append(None)
+            continue
         incident, is_new = groups.incident_for(signal)
         assigned[signal_id] = (incident.id if incident else None, is_new)
         links.append(
@@ -122,16 +144,27 @@ def _ingest_locked(items: Sequence[tuple[Signal, str | None]], now: datetime) ->
             if incident is not None
             else None
         )
-    recorded = store.record_signals(items, links, ids)
-    duplicates = store.incidents_of_signals([sid for sid, created in recorded if not created])
+    refused: dict[int, str] = {}
+    recorded = store.record_signals(items, links, ids, refused=refused)
+    duplicates = store.incidents_of_signals(
+        [sid for sid, created in recorded if sid and not created]
+    )
     results: list[IngestResult] = []
-    for signal_id, created in recorded:
-        if created:
+    for index, (signal_id, created) in enumerate(recorded):
+        if index in refused:
+            name = items[index][0].name[:80]
+            log.warning("ingest.alert_refused", name=name, error=refused[index])
+            results.append(IngestResult.refused(f"not stored: {refused[index][:300]}"))
+        elif created:
             incident_id, is_new = assigned.get(signal_id, (None, False))
             results.append(IngestResult(signal_id, True, incident_id, is_new))
         else:
             results.append(IngestResult(signal_id, False, duplicates.get(signal_id), False))
     return results
+
+
+def _resolution_key(signal: Signal) -> str:
+    return f"{signal.source}:{signal.fingerprint}:{signal.starts_at.isoformat()}:resolved"
 
 
 class _Groups:
@@ -423,7 +456,16 @@ class IngestQueue:
                 if job is None:
                     self._jobs.put(None)  # finish this batch, then stop
             if jobs:
-                self._process(jobs)
+                self._answer(jobs)
+
+    def _answer(self, jobs: list[_Job]) -> None:
+        try:
+            self._process(jobs)
+        except Exception as exc:  # the writer thread must outlive any batch
+            log.exception("ingest.failed", requests=len(jobs))
+            for job in jobs:
+                if not job.future.done():
+                    job.future.set_exception(TransientError(f"alerts not stored: {exc}"))
 
     def _process(self, jobs: list[_Job]) -> None:
         # The body as received is kept once, with its request's first alert, not once per
@@ -434,8 +476,8 @@ class IngestQueue:
             for index, signal in enumerate(job.signals)
         ]
         try:
-            results = _ingest_batch(items, self._now())
-        except MedicError as exc:
+            results = self._isolated(jobs, items)
+        except TransientError as exc:
             for job in jobs:
                 job.future.set_exception(exc)
             return
@@ -454,6 +496,49 @@ class IngestQueue:
         if resolved:
             self._notify(sorted(resolved))
         self._aftermath(sorted({r.incident_id for r in results if r.created and r.incident_id}))
+
+    def _isolated(
+        self, jobs: list[_Job], items: list[tuple[Signal, str | None]]
+    ) -> list[IngestResult]:
+        """The results of the batch; if it fails, of each request alone, and of each
+        alert alone in a request that fails. TransientError: the whole batch waits, as
+        when every alert failed alone for a reason other than the database refusing it
+        (a fault of medic's, not of the alerts: refusing them all would lose them)."""
+        try:
+            return _ingest_batch(items, self._now())
+        except TransientError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any failure is isolated, then answered
+            log.warning("ingest.batch_failed", alerts=len(items), error=str(exc)[:500])
+        faults: list[Exception] = []
+        results: list[IngestResult] = []
+        offset = 0
+        for job in jobs:
+            mine = items[offset : offset + len(job.signals)]
+            offset += len(job.signals)
+            if len(jobs) > 1:
+                try:
+                    results.extend(_ingest_batch(mine, self._now()))
+                    continue
+                except TransientError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - this request's alerts one by one
+                    log.warning("ingest.request_failed", alerts=len(mine), error=str(exc)[:500])
+            results.extend(self._alone(item, faults) for item in mine)
+        if all(r.error for r in results) and any(not isinstance(f, MedicError) for f in faults):
+            raise TransientError(f"alerts not stored: {faults[0]}") from faults[0]
+        return results
+
+    def _alone(self, item: tuple[Signal, str | None], faults: list[Exception]) -> IngestResult:
+        try:
+            return _ingest_batch([item], self._now())[0]
+        except TransientError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - this alert alone is refused
+            faults.append(exc)
+            signal = item[0]
+            log.warning("ingest.alert_refused", name=signal.name[:80], error=str(exc)[:500])
+            return IngestResult.refused(f"not stored: {str(exc)[:300]}")
 
     def _start_workflows(self) -> None:
         for incident_id in sorted(self._unstarted):
