@@ -28,7 +28,7 @@ import numpy as np
 from medic.analysis.kinds import SeriesKind, harm_of, kind_of
 from medic.analysis.stats import Array
 
-__all__ = ["ScoringParams", "SeriesScore", "departure", "magnitude", "score_series"]
+__all__ = ["Baseline", "ScoringParams", "SeriesScore", "departure", "magnitude", "score_series"]
 
 
 @dataclass(frozen=True)
@@ -52,22 +52,37 @@ class SeriesScore:
     spread: float
 
 
+@dataclass(frozen=True)
+class Baseline:
+    """A baseline's quartiles and typical size (its median's, or its mean absolute
+    value's), computed once per series."""
+
+    q1: float
+    centre: float
+    q3: float
+    magnitude: float
+
+    @classmethod
+    def of(cls, pre: Array) -> Baseline:
+        q1, centre, q3 = (float(x) for x in np.percentile(pre, [25, 50, 75]))
+        return cls(q1, centre, q3, max(abs(centre), float(np.mean(np.abs(pre)))))
+
+
 def magnitude(pre: Array) -> float:
     """A baseline's typical size: its median's, or its mean absolute value's."""
-    return max(abs(float(np.median(pre))), float(np.mean(np.abs(pre)))) if pre.size else 0.0
+    return Baseline.of(pre).magnitude if pre.size else 0.0
 
 
-def _spread(pre: Array, centre: float, level: float, peer: float, p: ScoringParams) -> float:
-    q1, q3 = np.percentile(pre, [25, 75])
+def _spread(base: Baseline, level: float, peer: float, p: ScoringParams) -> float:
     # The baseline's own magnitude, or its peers' (the same series of the other
     # services: same name, same unit) when that is larger: a near-idle service
     # doing a little work is a huge move in its own units and a small one in the
     # system's. Only a baseline of exactly zero everywhere borrows the new level's
     # (a move from nothing then scores 1 / relative_floor).
-    magnitude = max(abs(centre), float(np.mean(np.abs(pre))), p.peer_weight * peer)
-    if magnitude <= p.absolute_floor:
-        magnitude = abs(level)
-    return max(float(q3 - q1), p.relative_floor * magnitude, p.absolute_floor)
+    size = max(base.magnitude, p.peer_weight * peer)
+    if size <= p.absolute_floor:
+        size = abs(level)
+    return max(base.q3 - base.q1, p.relative_floor * size, p.absolute_floor)
 
 
 def score_series(
@@ -76,17 +91,20 @@ def score_series(
     post: Array,
     params: ScoringParams | None = None,
     peer: float = 0.0,
+    baseline: Baseline | None = None,
 ) -> SeriesScore | None:
-    """The harm-weighted robust move of one series; None when either side is too short."""
+    """The harm-weighted robust move of one series; None when either side is too short.
+    `baseline`, when given, is `Baseline.of(pre)` already computed."""
     p = params or ScoringParams()
     if pre.size < p.min_points or post.size < p.min_points:
         return None
     kind = kind_of(metric)
     harm = harm_of(kind)
-    centre = float(np.median(pre))
+    base = baseline or Baseline.of(pre)
+    centre = base.centre
     low, high = (float(x) for x in np.percentile(post, [100.0 - p.level_q, p.level_q]))
-    up_spread = _spread(pre, centre, high, peer, p)
-    down_spread = _spread(pre, centre, low, peer, p)
+    up_spread = _spread(base, high, peer, p)
+    down_spread = _spread(base, low, peer, p)
     up = max(high - centre, 0.0) / up_spread
     down = max(centre - low, 0.0) / down_spread
     weighted_up, weighted_down = harm.up * up, harm.down * down

@@ -40,7 +40,7 @@ import numpy as np
 import numpy.typing as npt
 
 from medic.analysis.kinds import SeriesKind, kind_of
-from medic.analysis.scoring import SeriesScore, departure, magnitude, score_series
+from medic.analysis.scoring import Baseline, SeriesScore, departure, score_series
 from medic.analysis.stats import Array, change_point
 from medic.diagnosis.confidence import judge
 from medic.diagnosis.propagation import propagate
@@ -61,6 +61,8 @@ Metrics = Mapping[str, Mapping[str, Sequence[float] | npt.NDArray[np.float64]]]
 Clean = dict[str, dict[str, tuple[Array, Array]]]
 # A metric shared by this many services has peers to compare a magnitude with.
 _MIN_PEERS = 3
+# The onset is searched on series of at most this many points (block medians).
+_ONSET_POINTS = 300
 
 
 def rank_root_causes(
@@ -113,12 +115,13 @@ def _score_services(
 ) -> tuple[dict[str, RankedCause], dict[tuple[str, str], float]]:
     scores: dict[tuple[str, str], float] = {}
     plain: dict[str, RankedCause] = {}
-    peers = _peer_magnitudes(series, onset)
+    split = _split(series, onset)
+    peers = _peer_magnitudes(split)
     for service in metrics:
         best: SeriesScore | None = None
-        for metric, (t, v) in series.get(service, {}).items():
-            pre, post = v[t < onset], v[t >= onset]
-            scored = score_series(metric, pre, post, p.scoring, peers.get(metric, 0.0))
+        for metric, (pre, post, base) in split.get(service, {}).items():
+            peer = peers.get(metric, 0.0)
+            scored = score_series(metric, pre, post, p.scoring, peer, base)
             if scored is None:
                 continue
             scores[(service, metric)] = scored.harm
@@ -135,13 +138,30 @@ def _score_services(
     return plain, scores
 
 
-def _peer_magnitudes(series: Clean, onset: float) -> dict[str, float]:
+Split = dict[str, dict[str, tuple[Array, Array, Baseline | None]]]
+
+
+def _split(series: Clean, onset: float) -> Split:
+    """Per series, its baseline and fault window, and the baseline's statistics."""
+    out: Split = {}
+    for service, per_metric in series.items():
+        for metric, (t, v) in per_metric.items():
+            pre, post = v[t < onset], v[t >= onset]
+            out.setdefault(service, {})[metric] = (
+                pre,
+                post,
+                Baseline.of(pre) if pre.size else None,
+            )
+    return out
+
+
+def _peer_magnitudes(split: Split) -> dict[str, float]:
     """Per metric name shared by at least three services, the mean of their
     baselines' magnitudes."""
     sizes: dict[str, list[float]] = {}
-    for per_metric in series.values():
-        for metric, (t, v) in per_metric.items():
-            sizes.setdefault(metric, []).append(magnitude(v[t < onset]))
+    for per_metric in split.values():
+        for metric, (_, _, base) in per_metric.items():
+            sizes.setdefault(metric, []).append(base.magnitude if base is not None else 0.0)
     return {m: float(np.mean(s)) for m, s in sizes.items() if len(s) >= _MIN_PEERS}
 
 
@@ -183,11 +203,15 @@ def find_onset(
     earliest: float | None = None
     strongest: tuple[float, float] | None = None  # (harm, time)
     for per_metric in series.values():
-        for metric, (t, v) in per_metric.items():
+        for metric, (t_full, v_full) in per_metric.items():
+            if v_full.size < 2 or v_full.min() == v_full.max():
+                continue  # a flat series has no change point
+            t, v = _coarse(t_full, v_full)
             split = change_point(t, v)
             if split is None:
                 continue
             at = float(t[split.index])
+            t, v = t_full, v_full
             if before is not None and at > before:
                 continue
             scored = score_series(metric, v[t < at], v[t >= at], p.scoring)
@@ -199,6 +223,17 @@ def find_onset(
     if earliest is not None:
         return earliest
     return strongest[1] if strongest else None
+
+
+def _coarse(t: Array, v: Array) -> tuple[Array, Array]:
+    """At most `_ONSET_POINTS` points: block medians (robust to spikes), each at its
+    block's first instant; change points are searched at that resolution."""
+    if t.size <= _ONSET_POINTS:
+        return t, v
+    block = -(-t.size // _ONSET_POINTS)  # ceiling division
+    whole = (t.size // block) * block
+    medians = np.median(v[:whole].reshape(-1, block), axis=1)
+    return t[:whole:block], medians
 
 
 def _clean(t_all: Array, metrics: Metrics) -> Clean:
