@@ -19,7 +19,8 @@ from medic.analysis.kinds import PROPAGATING, SeriesKind, harm_of, kind_of
         ("error_ratio", SeriesKind.ERRORS),
         ("http_requests_failed_total", SeriesKind.ERRORS),
         ("kube_pod_container_status_restarts_total", SeriesKind.RESTARTS),
-        ("available_replicas", SeriesKind.AVAILABILITY),
+        ("available_replicas", SeriesKind.REPLICAS),
+        ("success_ratio", SeriesKind.AVAILABILITY),
         ("up", SeriesKind.AVAILABILITY),
         ("request_rate", SeriesKind.THROUGHPUT),
         ("workload", SeriesKind.THROUGHPUT),
@@ -47,4 +48,6 @@ def test_each_kind_hurts_in_its_own_direction() -> None:
 
 def test_resources_do_not_travel_up_the_calls() -> None:
     assert SeriesKind.LATENCY in PROPAGATING and SeriesKind.ERRORS in PROPAGATING
-    assert not {SeriesKind.CPU, SeriesKind.MEMORY, SeriesKind.DISK} & PROPAGATING
+    assert (
+        not {SeriesKind.CPU, SeriesKind.MEMORY, SeriesKind.DISK, SeriesKind.REPLICAS} & PROPAGATING
+    )

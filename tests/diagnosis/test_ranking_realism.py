@@ -151,3 +151,15 @@ def test_the_onset_is_found_from_the_data_and_bounded_by_the_symptom() -> None:
     ranking = rank_root_causes(times(), metrics, symptom=Symptom("a", "cpu", ONSET + 60 * STEP))
     assert ranking.onset_found and ranking.onset == pytest.approx(ONSET, abs=2 * STEP)
     assert ranking.causes[0].service == "a"
+
+
+def test_a_callee_that_serves_less_is_the_echo_of_its_caller_going_down() -> None:
+    # inventory lost its replicas; its database, called less, serves less a bit later
+    metrics = {
+        "inventory": {"available_replicas": after(noise(1, 3.0, 0.0), add=-3.0)},
+        "inventory-db": {"request_rate": after(noise(2, 100.0, 1.0), factor=0.3)},
+        "api": {"latency": noise(3, 0.1, 0.002)},
+    }
+    ranking = rank_root_causes(times(), metrics, ONSET, {"inventory": ("inventory-db",)})
+    assert ranking.causes[0].service == "inventory"
+    assert ranking.causes[0].victim_of is None and ranking.conclusive

@@ -27,6 +27,7 @@ __all__ = ["PROPAGATING", "Harm", "SeriesKind", "harm_of", "kind_of"]
 
 
 class SeriesKind(StrEnum):
+    REPLICAS = "replicas"  # a service's own running instances
     AVAILABILITY = "availability"
     ERRORS = "errors"
     RESTARTS = "restarts"
@@ -82,6 +83,7 @@ _VOCABULARY: tuple[tuple[SeriesKind, frozenset[str]], ...] = (
         SeriesKind.RESTARTS,
         frozenset({"restart", "restarts", "oom", "oomkilled", "crash", "crashes", "crashloop"}),
     ),
+    (SeriesKind.REPLICAS, frozenset({"replicas", "replica", "pods", "instances"})),
     (
         SeriesKind.AVAILABILITY,
         frozenset(
@@ -205,6 +207,7 @@ _VOCABULARY: tuple[tuple[SeriesKind, frozenset[str]], ...] = (
 )
 
 _HARM: dict[SeriesKind, Harm] = {
+    SeriesKind.REPLICAS: Harm(up=0.0, down=1.0),
     SeriesKind.AVAILABILITY: Harm(up=0.0, down=1.0),
     SeriesKind.ERRORS: Harm(up=1.0, down=0.0),
     SeriesKind.RESTARTS: Harm(up=1.0, down=0.0),
@@ -222,8 +225,8 @@ _HARM: dict[SeriesKind, Harm] = {
 }
 
 # What a caller shows when something it calls breaks: it gets slow, fails, serves
-# less, queues, or logs it. Its own CPU, memory, disk or restarts are its own. A kind
-# that cannot be told may be either.
+# less, queues, or logs it. Its own CPU, memory, disk, restarts or running replicas
+# are its own. A kind that cannot be told may be either.
 PROPAGATING = frozenset(
     {
         SeriesKind.LATENCY,

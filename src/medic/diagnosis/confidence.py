@@ -16,14 +16,19 @@ human should check next, naming the services and series involved.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
+from medic.analysis.topology import reachable
+from medic.diagnosis.propagation import serves_less
 from medic.diagnosis.ranking_types import RankedCause, Ranking, RankingParams
 
 __all__ = ["judge"]
 
 
-def judge(ranking: Ranking, p: RankingParams) -> Ranking:
+def judge(
+    ranking: Ranking, p: RankingParams, calls: Mapping[str, Sequence[str]] | None = None
+) -> Ranking:
     top = ranking.causes[0] if ranking.causes else None
     if top is None or not top.anomalous:
         return replace(
@@ -36,7 +41,7 @@ def judge(ranking: Ranking, p: RankingParams) -> Ranking:
                 "check the logs, events and recent changes of the alerting service",
             ),
         )
-    rival = _competitor(ranking, top)
+    rival = _competitor(ranking, top, reachable(top.service, calls or {}))
     rival_score = rival.score if rival is not None else 0.0
     strength = 1.0 - math.exp(-top.score / p.conclusive_z)
     margin = 1.0 - min(rival_score / top.score, 1.0) if top.score > 0 else 0.0
@@ -76,12 +81,16 @@ def judge(ranking: Ranking, p: RankingParams) -> Ranking:
     )
 
 
-def _competitor(ranking: Ranking, top: RankedCause) -> RankedCause | None:
-    """The strongest other anomalous service the first does not explain."""
+def _competitor(ranking: Ranking, top: RankedCause, below: set[str]) -> RankedCause | None:
+    """The strongest other anomalous service the first does not explain. A service the
+    first calls whose worst move is that it serves less is no rival: traffic flows
+    down the calls, so that is the first calling it less."""
     for cause in ranking.causes[1:]:
         if not cause.anomalous:
             continue
         if cause.victim_of is not None or cause.service in ranking.passed_over:
+            continue
+        if cause.service in below and serves_less(cause):
             continue
         return cause
     return None

@@ -17,11 +17,11 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
-from medic.analysis.kinds import PROPAGATING, kind_of
+from medic.analysis.kinds import PROPAGATING, SeriesKind, kind_of
 from medic.analysis.topology import reachable
 from medic.diagnosis.ranking_types import RankedCause, RankingParams
 
-__all__ = ["propagate"]
+__all__ = ["propagate", "serves_less"]
 
 # A victim of a surge serves at most this many times the entry's own rise.
 _SURGE_MATCH = 1.2
@@ -154,6 +154,13 @@ def _explains(callee: RankedCause, caller: RankedCause, p: RankingParams, step: 
         return True
     in_time = callee.onset <= caller.onset + p.victim_slack_s
     return in_time and callee.raw_score >= p.victim_strength * caller.raw_score
+
+
+def serves_less(cause: RankedCause) -> bool:
+    """Whether the service's worst move is that its traffic fell."""
+    return (
+        cause.metric is not None and cause.z < 0 and kind_of(cause.metric) is SeriesKind.THROUGHPUT
+    )
 
 
 def _earlier(a: RankedCause, b: RankedCause) -> bool:

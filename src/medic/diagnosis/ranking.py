@@ -97,7 +97,7 @@ def rank_root_causes(
     ranking = Ranking(tuple(ranked), onset, found, scores)
     if symptom is not None and graph:
         ranking = search_from_symptom(ranking, graph, symptom)
-    return judge(ranking, p)
+    return judge(ranking, p, graph)
 
 
 def _known(service: str, metrics: Metrics, calls: Mapping[str, Sequence[str]]) -> bool:
