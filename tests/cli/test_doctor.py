@@ -113,7 +113,7 @@ def test_json_output_says_what_failed_and_why(release: threading.Event) -> None:
     ]
     result = _doctor(integrations, "--json", "--timeout", "0.2")
     assert result.exit_code == 1
-    report = json.loads(result.output)
+    report = json.loads(result.stdout)
     assert report["ok"] is False
     by_name = {item["name"]: item for item in report["integrations"]}
     assert list(by_name) == ["store", "datadog", "github", "loki"]  # the configured order
@@ -173,7 +173,7 @@ def test_doctor_checks_real_adapters_against_vendor_fakes() -> None:
         Integration("datadog", datadog.health),
     ]
     result = _doctor(integrations, "--json")
-    report = json.loads(result.output)
+    report = json.loads(result.stdout)
     assert result.exit_code == 1
     loki_result, datadog_result = report["integrations"]
     assert loki_result["ok"] is True and "ready, 2 labels" in loki_result["detail"]
@@ -194,7 +194,7 @@ def test_with_no_configuration_doctor_checks_the_embedded_store_and_sandbox() ->
 
     result = CliRunner().invoke(app, ["doctor", "--json"])
     assert result.exit_code == 0, result.output
-    report = json.loads(result.output)
+    report = json.loads(result.stdout)
     names = [(i["name"], i["ok"]) for i in report["integrations"]]
     assert names[:2] == [("store", True), ("sandbox", True)]
 
@@ -208,6 +208,6 @@ def test_a_configured_integration_that_does_not_answer_fails_doctor(
     monkeypatch.setenv("MEDIC_LOKI__RETRIES", "0")
     result = CliRunner().invoke(app, ["doctor", "--json"])
     assert result.exit_code == 1, result.output
-    loki = json.loads(result.output)["integrations"][-1]
+    loki = json.loads(result.stdout)["integrations"][-1]
     assert loki["name"] == "loki" and loki["ok"] is False
     assert "cannot reach Loki at http://127.0.0.1:9" in loki["detail"]

@@ -30,7 +30,7 @@ def _doctor() -> tuple[int, dict[str, dict[str, object]]]:
     from medic.cli import app
 
     result = CliRunner().invoke(app, ["doctor", "--json"])
-    report = json.loads(result.output)
+    report = json.loads(result.stdout)
     return result.exit_code, {i["name"]: i for i in report["integrations"]}
 
 

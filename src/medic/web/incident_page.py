@@ -39,8 +39,7 @@ def live_sections(view: IncidentView, csrf: str) -> dict[str, Markup]:
     return {
         "head": _head(view),
         "banner": banner(view),
-        "diagnosis": _diagnosis(view.diagnosis),
-        "agent": agent_card(view.diagnosis),
+        "diagnosis": Markup(_diagnosis(view.diagnosis) + agent_card(view.diagnosis)),
         "plan": _plan(view.plan),
         "decision": decision_box(view, csrf),
         "progress": progress(view),
@@ -65,7 +64,6 @@ def render_incident(
         + flash
         + _live("banner", live["banner"])
         + _live("diagnosis", live["diagnosis"])
-        + _live("agent", live["agent"])
         + _live("charts", render_charts(view.diagnosis, charts))
         + _live("plan", live["plan"])
         + _live("decision", live["decision"])

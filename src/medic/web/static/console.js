@@ -87,6 +87,21 @@
     });
   }
 
+  // A chart redrawn under a resting pointer keeps showing the value under it.
+  var lastPointer = null;
+  document.addEventListener("pointermove", function (ev) {
+    lastPointer = { x: ev.clientX, y: ev.clientY };
+  });
+  function rehover(box) {
+    if (!lastPointer) return;
+    var el = document.elementFromPoint(lastPointer.x, lastPointer.y);
+    var svg = el && el.closest ? el.closest("svg.chart") : null;
+    if (!svg || !box.contains(svg)) return;
+    svg.dispatchEvent(new PointerEvent("pointermove", {
+      clientX: lastPointer.x, clientY: lastPointer.y, bubbles: true
+    }));
+  }
+
   function bindCharts(root) {
     Array.prototype.forEach.call(root.querySelectorAll("figure.panel"), bindChart);
   }
@@ -105,7 +120,10 @@
       if (focused && box.contains(focused) && focused.tagName === "TEXTAREA") return;
       shown[name] = html;
       box.innerHTML = html;
-      if (name === "charts") bindCharts(box);
+      if (name === "charts") {
+        bindCharts(box);
+        rehover(box);
+      }
     }
 
     function tick() {
