@@ -1,7 +1,7 @@
-"""Robust statistics the diagnostician needs: change points, slopes, scales.
+"""Robust statistics: change points, slopes, scales.
 
-Pure numpy over arrays. (signals/detectors.py holds the watchdog's versions; the
-two layers may not import each other, and what each needs differs a little.)
+Pure numpy over arrays, shared by the watchdog's detectors (`signals.detectors`), the
+diagnostician and the benchmarks: one copy of each.
 """
 
 from __future__ import annotations
@@ -18,12 +18,14 @@ __all__ = [
     "Shape",
     "change_point",
     "iqr_sigma",
+    "mad_sigma",
     "theil_sen_slope",
 ]
 
 Array = npt.NDArray[np.float64]
 
 _MAX_PAIRS_POINTS = 300
+_MAD_TO_SIGMA = 1.4826
 _MAX_CANDIDATES = 400
 
 
@@ -46,12 +48,20 @@ def iqr_sigma(values: Array) -> float:
     return float((q3 - q1) / 1.349)
 
 
-def theil_sen_slope(t: Array, v: Array) -> float:
-    """Median of pairwise slopes (units per second); robust to spikes."""
+def mad_sigma(values: Array) -> float:
+    """Standard deviation estimated from the median absolute deviation."""
+    if values.size == 0:
+        return 0.0
+    return float(_MAD_TO_SIGMA * np.median(np.abs(values - np.median(values))))
+
+
+def theil_sen_slope(t: Array, v: Array, max_points: int = _MAX_PAIRS_POINTS) -> float:
+    """Median of pairwise slopes (units per second); robust to spikes. Long series are
+    thinned to `max_points` evenly spaced points (the pairs grow quadratically)."""
     if t.size < 2:
         return 0.0
-    if t.size > _MAX_PAIRS_POINTS:
-        idx = np.linspace(0, t.size - 1, _MAX_PAIRS_POINTS).astype(int)
+    if t.size > max_points:
+        idx = np.linspace(0, t.size - 1, max_points).astype(int)
         t, v = t[idx], v[idx]
     i, j = np.triu_indices(t.size, k=1)
     dt = t[j] - t[i]

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from medic.analysis.stats import mad_sigma, theil_sen_slope
 from medic.domain.model import Series
 
 __all__ = [
@@ -33,7 +34,6 @@ __all__ = [
 Array = npt.NDArray[np.float64]
 
 # MAD -> standard deviation for normally distributed noise.
-_MAD_TO_SIGMA = 1.4826
 # Theil-Sen is O(n^2) in pairs; above this many points we subsample evenly.
 _MAX_TS_POINTS = 400
 # An error ratio up by this much (absolute) is reported after this many seconds.
@@ -90,9 +90,7 @@ def _arrays(series: Series) -> tuple[Array, Array]:
 
 def robust_sigma(values: Array) -> float:
     """Standard deviation estimated from the median absolute deviation."""
-    if values.size == 0:
-        return 0.0
-    return float(_MAD_TO_SIGMA * np.median(np.abs(values - np.median(values))))
+    return mad_sigma(values)
 
 
 def theil_sen(t: Array, v: Array) -> Trend:
@@ -100,18 +98,10 @@ def theil_sen(t: Array, v: Array) -> Trend:
     if t.size < 2:
         level = float(v[0]) if v.size else 0.0
         return Trend(0.0, level, float(t[0]) if t.size else 0.0, 0.0)
-    if t.size > _MAX_TS_POINTS:
-        idx = np.linspace(0, t.size - 1, _MAX_TS_POINTS).astype(int)
-        ts, vs = t[idx], v[idx]
-    else:
-        ts, vs = t, v
-    i, j = np.triu_indices(ts.size, k=1)
-    dt = ts[j] - ts[i]
-    ok = dt > 0
-    slope = float(np.median((vs[j] - vs[i])[ok] / dt[ok])) if ok.any() else 0.0
+    slope = theil_sen_slope(t, v, max_points=_MAX_TS_POINTS)
     t_ref = float(t[-1])
     level = float(np.median(v - slope * (t - t_ref)))
-    noise = robust_sigma(v - (level + slope * (t - t_ref)))
+    noise = mad_sigma(v - (level + slope * (t - t_ref)))
     return Trend(slope, level, t_ref, noise)
 
 
