@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 
 from medic.action import execute
+from medic.action.executor import rollout_check, rollout_finished, waits_for_rollout
 from medic.domain import ActionKind, ExecutionStatus, PermanentError, TransientError
 from tests.action import builders
 from tests.action.fakes import FakeClock, FakeCodeHost, FakeReader, FakeWriter
@@ -199,3 +200,28 @@ def test_cordon_node_cordons_the_node_it_names_without_waiting_for_a_rollout() -
     assert writer.applied == {"k": ("cordon", "node-b")}
     assert "node/node-b" in run.detail
     assert reader.status_reads == 0
+
+
+def test_the_workflow_s_write_returns_at_once_and_each_poll_is_one_look() -> None:
+    # The workflow writes in one step and polls the rollout in steps of their own (a
+    # crash then repeats at most one poll, never the write nor the polls done before).
+    writer, reader, clock = FakeWriter(), FakeReader(polls_until_done=2), FakeClock()
+    run = execute(
+        builders.action(),
+        writer,
+        reader,
+        None,
+        clock,
+        key="k",
+        guard=builders.guard(),
+        wait_rollout=False,
+    )
+    assert run.status is ExecutionStatus.SUCCEEDED and reader.status_reads == 0
+    assert waits_for_rollout(run) and clock.slept == []
+    looks = [rollout_check(run.action, reader, elapsed, 300.0) for elapsed in (0.0, 5.0, 10.0)]
+    assert [c.done for c in looks] == [False, False, True] and reader.status_reads == 3
+    done = rollout_finished(run, looks[-1], clock.now())
+    assert done.status is ExecutionStatus.SUCCEEDED and "rollout complete" in done.detail
+    stuck = rollout_check(run.action, FakeReader(polls_until_done=None), 301.0, 300.0)
+    failed = rollout_finished(run, stuck, clock.now())
+    assert failed.status is ExecutionStatus.FAILED and "not done after 300s" in failed.detail

@@ -125,8 +125,12 @@ def test_killed_while_executing(tmp_path: Path, database_url: str) -> None:
         starts = _step_starts(server, done["id"])
         for step in ("diagnose", "make_plan", "request_approval", "read_decision"):
             assert starts[step] == 1, f"{step} ran {starts[step]} times: {starts}"
-        # The interrupted step ran again, and found its action already applied.
-        assert starts["execute"] == 2, starts
-        assert done["executions"][0]["status"] == "already_applied"
+        # The rollout is watched in steps of their own: the write step ran again only if
+        # the kill came before it was recorded (and then found its action already
+        # applied); either way the rollback was written once and the polls went on.
+        assert starts["execute_write"] in (1, 2), starts
+        expected = "already_applied" if starts["execute_write"] == 2 else "succeeded"
+        assert done["executions"][0]["status"] == expected
+        assert starts["rollout_poll"] >= 1, starts
     finally:
         server.stop()

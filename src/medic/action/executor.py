@@ -15,7 +15,8 @@ PermanentError becomes a FAILED execution carrying the message, for a human to r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 
 from medic.action.guard import ExecutionGuard
 from medic.domain import (
@@ -29,7 +30,7 @@ from medic.domain import (
 )
 from medic.ports import Clock, ClusterReader, ClusterWriter, CodeHost
 
-__all__ = ["execute"]
+__all__ = ["RolloutCheck", "execute", "rollout_check", "rollout_finished", "waits_for_rollout"]
 
 # Writes that replace or add pods: done only when the rollout is.
 _ROLLOUT_KINDS = frozenset(
@@ -61,11 +62,13 @@ def execute(
     rollout_timeout_s: float = 300.0,
     poll_s: float = 5.0,
     context: RevertContext | None = None,
+    wait_rollout: bool = True,
 ) -> Execution:
     """Perform `action` once (by `key`) and, for rollouts, wait until it is done.
 
     `guard` is asked first; `context` (the incident, its root cause, evidence links)
-    describes a revert PR.
+    describes a revert PR. With `wait_rollout` False the write is all it does: the
+    caller polls `rollout_check` itself (the workflow does, one durable step a poll).
     """
     started = clock.now()
 
@@ -83,7 +86,7 @@ def execute(
             status, detail = ExecutionStatus.SUCCEEDED, outcome.detail
         else:
             status, detail = ExecutionStatus.ALREADY_APPLIED, f"already applied: {outcome.detail}"
-        if action.kind in _ROLLOUT_KINDS:
+        if wait_rollout and action.kind in _ROLLOUT_KINDS:
             stuck = _wait_for_rollout(action, reader, clock, rollout_timeout_s, poll_s)
             if stuck is not None:
                 return done(ExecutionStatus.FAILED, f"{detail}; {stuck}")
@@ -146,23 +149,60 @@ def _open_revert(
     return _Outcome(True, f"opened pull request {pr.url} (branch {pr.branch})")
 
 
+@dataclass(frozen=True)
+class RolloutCheck:
+    done: bool  # the rollout finished
+    failure: str | None  # why it is given up on (the timeout passed first)
+
+
+def waits_for_rollout(execution: Execution) -> bool:
+    """Whether `execution` wrote pods that must roll out before it is done."""
+    return execution.action.kind in _ROLLOUT_KINDS and execution.status in (
+        ExecutionStatus.SUCCEEDED,
+        ExecutionStatus.ALREADY_APPLIED,
+    )
+
+
+def rollout_check(
+    action: Action, reader: ClusterReader, elapsed_s: float, timeout_s: float
+) -> RolloutCheck:
+    """One look at the rollout `elapsed_s` after the write."""
+    status = reader.rollout_status(action.namespace, action.target)
+    if status.done:
+        return RolloutCheck(True, None)
+    if elapsed_s >= timeout_s:
+        progress = f"{status.updated_replicas}/{status.desired_replicas} updated"
+        extra = f", {status.detail}" if status.detail else ""
+        return RolloutCheck(
+            False,
+            f"rollout of deployment/{action.target} not done after {timeout_s:g}s "
+            f"({progress}{extra})",
+        )
+    return RolloutCheck(False, None)
+
+
+def rollout_finished(execution: Execution, check: RolloutCheck, at: datetime) -> Execution:
+    """`execution` once its rollout is done, or failed with why it is not."""
+    if check.failure is not None:
+        return replace(
+            execution,
+            status=ExecutionStatus.FAILED,
+            finished_at=at,
+            detail=f"{execution.detail}; {check.failure}",
+        )
+    return replace(execution, finished_at=at, detail=f"{execution.detail}; rollout complete")
+
+
 def _wait_for_rollout(
     action: Action, reader: ClusterReader, clock: Clock, timeout_s: float, poll_s: float
 ) -> str | None:
     """None once the rollout is done; why it failed when the timeout passes first."""
     began = clock.now()
     while True:
-        status = reader.rollout_status(action.namespace, action.target)
-        if status.done:
-            return None
         elapsed = (clock.now() - began).total_seconds()
-        if elapsed >= timeout_s:
-            progress = f"{status.updated_replicas}/{status.desired_replicas} updated"
-            extra = f", {status.detail}" if status.detail else ""
-            return (
-                f"rollout of deployment/{action.target} not done after {timeout_s:g}s "
-                f"({progress}{extra})"
-            )
+        check = rollout_check(action, reader, elapsed, timeout_s)
+        if check.done or check.failure is not None:
+            return check.failure
         clock.sleep(max(min(poll_s, timeout_s - elapsed), 0.001))
 
 

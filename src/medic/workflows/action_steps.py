@@ -5,6 +5,12 @@ from __future__ import annotations
 
 from medic.action import execute as execute_action
 from medic.action.audit import entry_key, execution_entry, verification_entry
+from medic.action.executor import (
+    RolloutCheck,
+    rollout_check,
+    rollout_finished,
+    waits_for_rollout,
+)
 from medic.action.undo import inverse, no_undo_reason
 from medic.action.verify import Progress
 from medic.action.verify import begin as begin_verification
@@ -28,6 +34,11 @@ from medic.workflows.step import current_plan, note, step
 __all__ = [
     "document",
     "execute",
+    "execute_write",
+    "execution_recorded",
+    "rollout_poll",
+    "rollout_record",
+    "rollout_wait",
     "finish",
     "long_term",
     "undo",
@@ -65,14 +76,54 @@ def _recorded(
     )
 
 
-@step
 def execute(incident_id: str, plan_hash: str, index: int) -> Execution:
+    """The write as one step, then its rollout watched one durable poll at a time (a
+    recorded wait between polls, the timeout measured on the injected clock from the
+    write), then the outcome recorded. A crash resumes at the next poll; the write,
+    keyed, is never done twice."""
+    execution = execute_write(incident_id, plan_hash, index)
+    if waits_for_rollout(execution):
+        while True:
+            check = rollout_poll(incident_id, execution)
+            if check.done or check.failure is not None:
+                break
+            rollout_wait(incident_id, deps().rollout_poll_s)
+        execution = rollout_record(incident_id, execution, check)
+    return execution_recorded(incident_id, plan_hash, execution)
+
+
+@step
+def execute_write(incident_id: str, plan_hash: str, index: int) -> Execution:
     d = deps()
     action = current_plan(incident_id, plan_hash).immediate[index]
     d.store.set_state(incident_id, IncidentState.EXECUTING, d.clock.now())
     key = _key(incident_id, plan_hash, "now", index)
     guard = execution_guard(incident_id)
-    execution = execute_action(action, d.writer, d.cluster, d.code, d.clock, key, guard=guard)
+    return execute_action(
+        action, d.writer, d.cluster, d.code, d.clock, key, guard=guard, wait_rollout=False
+    )
+
+
+@step
+def rollout_poll(incident_id: str, execution: Execution) -> RolloutCheck:
+    d = deps()
+    elapsed = (d.clock.now() - execution.finished_at).total_seconds()
+    return rollout_check(execution.action, d.cluster, elapsed, d.rollout_timeout_s)
+
+
+@step
+def rollout_wait(incident_id: str, seconds: float) -> None:
+    """Let `seconds` of the injected clock pass; once done, it is not waited again."""
+    deps().clock.sleep(seconds)
+
+
+@step
+def rollout_record(incident_id: str, execution: Execution, check: RolloutCheck) -> Execution:
+    return rollout_finished(execution, check, deps().clock.now())
+
+
+@step
+def execution_recorded(incident_id: str, plan_hash: str, execution: Execution) -> Execution:
     _recorded(incident_id, plan_hash, execution, "execution")
     return execution
 

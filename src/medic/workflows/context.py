@@ -61,6 +61,8 @@ class Deps:
     approval_timeout_s: float = 3600.0
     verification_window_s: float = 600.0
     verification_poll_s: float = 30.0
+    rollout_timeout_s: float = 300.0  # a rollout not done by then failed
+    rollout_poll_s: float = 5.0  # how often a rollout is looked at
     watchdog_lookback_s: float = 3600.0
     grouping: GroupingRules = field(default_factory=GroupingRules)
     extras: dict[str, str] = field(default_factory=dict)
