@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from medic.domain.errors import InvalidInputError
 from medic.domain.model import Signal, SignalSource
@@ -36,13 +36,11 @@ from medic.signals.payload import (
     Name,
     Parsed,
     Place,
-    Problem,
     ShortText,
     UtcDatetime,
-    describe,
     label_fingerprint,
     load_json,
-    require_alerts,
+    parse_each,
     severity_of,
 )
 
@@ -85,17 +83,7 @@ def parse_generic(body: bytes) -> Parsed:
     """
     raw = load_json(body)
     items, prefix = _items(raw)
-    require_alerts(len(items), prefix or "body")
-    signals: list[Signal] = []
-    problems: list[Problem] = []
-    for index, item in enumerate(items):
-        try:
-            alert = GenericAlert.model_validate(item)
-        except ValidationError as e:
-            problems.append(Problem(index, describe(e, prefix=f"{prefix}[{index}]")))
-            continue
-        signals.append(_to_signal(alert))
-    return Parsed(tuple(signals), tuple(problems))
+    return parse_each(items, GenericAlert, _to_signal, prefix)
 
 
 def _items(raw: object) -> tuple[list[object], str]:

@@ -12,9 +12,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from medic.domain.errors import InvalidInputError
 from medic.domain.model import Signal, SignalSource
 from medic.signals.alertmanager import SERVICE_LABELS
 from medic.signals.payload import (
@@ -23,13 +22,11 @@ from medic.signals.payload import (
     LabelMap,
     LongText,
     Parsed,
-    Problem,
     ShortText,
     UtcDatetime,
-    describe,
     label_fingerprint,
-    load_json,
-    require_alerts,
+    load_envelope,
+    parse_each,
     severity_of,
 )
 
@@ -92,29 +89,8 @@ def parse_grafana(body: bytes) -> Parsed:
     Raises InvalidInputError when the body as a whole is unusable: not JSON, not an
     object, an unsupported version, a malformed envelope, or no alert at all.
     """
-    raw = load_json(body)
-    if not isinstance(raw, dict):
-        raise InvalidInputError(f"body must be a JSON object, not {type(raw).__name__}")
-    version = raw.get("version")
-    if version is not None and str(version) != SUPPORTED_VERSION:
-        raise InvalidInputError(
-            f"version '{str(version)[:40]}' is not supported (expected '{SUPPORTED_VERSION}')"
-        )
-    try:
-        payload = _Envelope.model_validate(raw)
-    except ValidationError as e:
-        raise InvalidInputError(describe(e)) from e
-    require_alerts(len(payload.alerts))
-    signals: list[Signal] = []
-    problems: list[Problem] = []
-    for index, item in enumerate(payload.alerts):
-        try:
-            alert = GrafanaAlert.model_validate(item)
-        except ValidationError as e:
-            problems.append(Problem(index, describe(e, prefix=f"alerts[{index}]")))
-            continue
-        signals.append(_to_signal(alert))
-    return Parsed(tuple(signals), tuple(problems))
+    payload = load_envelope(body, _Envelope, SUPPORTED_VERSION)
+    return parse_each(payload.alerts, GrafanaAlert, _to_signal)
 
 
 def _to_signal(alert: GrafanaAlert) -> Signal:

@@ -17,14 +17,15 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from pydantic import (
     AfterValidator,
     AwareDatetime,
+    BaseModel,
     Field,
     StringConstraints,
     TypeAdapter,
@@ -52,7 +53,9 @@ __all__ = [
     "describe",
     "label_fingerprint",
     "load_json",
+    "load_envelope",
     "nesting_depth",
+    "parse_each",
     "printable",
     "require_alerts",
     "severity_of",
@@ -156,6 +159,47 @@ def load_json(body: bytes) -> object:
 
 # A JSON string (with its escapes) or one bracket; the strings are skipped whole.
 _STRING_OR_BRACKET = re.compile(r'"(?:[^"\\]|\\.)*"?|[\[\]{}]')
+
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def load_envelope(body: bytes, envelope: type[Model], supported_version: str) -> Model:
+    """A versioned JSON object body (Alertmanager's, Grafana's) read as `envelope`;
+    InvalidInputError when it is not an object, of another version, or malformed."""
+    raw = load_json(body)
+    if not isinstance(raw, dict):
+        raise InvalidInputError(f"body must be a JSON object, not {type(raw).__name__}")
+    version = raw.get("version")
+    if version is not None and str(version) != supported_version:
+        raise InvalidInputError(
+            f"version '{str(version)[:40]}' is not supported (expected '{supported_version}')"
+        )
+    try:
+        return envelope.model_validate(raw)
+    except ValidationError as e:
+        raise InvalidInputError(describe(e)) from e
+
+
+def parse_each(
+    items: Sequence[object],
+    model: type[Model],
+    to_signal: Callable[[Model], Signal],
+    prefix: str = "alerts",
+) -> Parsed:
+    """Each alert validated on its own: the valid ones become signals, each invalid one
+    a Problem naming its index, so one bad alert costs only itself."""
+    require_alerts(len(items), prefix or "body")
+    signals: list[Signal] = []
+    problems: list[Problem] = []
+    for index, item in enumerate(items):
+        try:
+            alert = model.model_validate(item)
+        except ValidationError as e:
+            problems.append(Problem(index, describe(e, prefix=f"{prefix}[{index}]")))
+            continue
+        signals.append(to_signal(alert))
+    return Parsed(tuple(signals), tuple(problems))
 
 
 def nesting_depth(text: str) -> int:
