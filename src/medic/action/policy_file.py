@@ -14,12 +14,21 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from cronsim import CronSim, CronSimError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from medic.domain import ActionKind, InvalidInputError, Risk
 
@@ -90,21 +99,19 @@ class Approvers(_Strict):
     groups: tuple[str, ...] = ()
 
 
+def _positive_window(value: float) -> float:
+    if value <= 0:
+        raise ValueError("the window must be longer than zero")
+    return value
+
+
+# Seconds, or a duration such as 30m, 1h, 1d; longer than zero.
+Window = Annotated[float, BeforeValidator(_seconds), AfterValidator(_positive_window)]
+
+
 class RateLimit(_Strict):
     max_actions: int = Field(ge=0)
-    window: float = Field(description="seconds; or a duration such as 30m, 1h, 1d")
-
-    @field_validator("window", mode="before")
-    @classmethod
-    def _duration(cls, value: Any) -> Any:
-        return _seconds(value)
-
-    @field_validator("window")
-    @classmethod
-    def _positive(cls, value: float) -> float:
-        if value <= 0:
-            raise ValueError("the window must be longer than zero")
-        return value
+    window: Window = Field(description="seconds; or a duration such as 30m, 1h, 1d")
 
 
 class ActionBudget(_Strict):
@@ -116,19 +123,7 @@ class ActionBudget(_Strict):
 
 
 class FleetBudget(ActionBudget):
-    window: float = Field(default=3600.0, description="seconds; or a duration such as 1h")
-
-    @field_validator("window", mode="before")
-    @classmethod
-    def _duration(cls, value: Any) -> Any:
-        return _seconds(value)
-
-    @field_validator("window")
-    @classmethod
-    def _positive(cls, value: float) -> float:
-        if value <= 0:
-            raise ValueError("the window must be longer than zero")
-        return value
+    window: Window = Field(default=3600.0, description="seconds; or a duration such as 1h")
 
 
 class Budget(_Strict):
