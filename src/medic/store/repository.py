@@ -13,18 +13,15 @@ from __future__ import annotations
 
 import hashlib
 import time
-import uuid
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import cast
 
-from sqlalchemy import URL, Table, select, text
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from medic.domain.audit import AuditDraft
-from medic.domain.errors import ConflictError, NotFoundError, PermanentError, TransientError
+from medic.domain.errors import ConflictError, NotFoundError, TransientError
 from medic.domain.model import (
     Approval,
     Diagnosis,
@@ -47,36 +44,29 @@ from medic.store.engine import WRITE, make_engine, parse_url, redact, translate_
 from medic.store.migrate import upgrade
 from medic.store.models import (
     ApprovalRow,
-    Base,
     DiagnosisRow,
     ExecutionRow,
     IncidentRow,
     IncidentSignalRow,
     PlanRow,
     PostmortemRow,
-    RejectedWebhookRow,
     SignalRow,
     TimelineRow,
     VerificationRow,
 )
 from medic.store.paging import IncidentPages
-from medic.store.records import RejectedWebhook
+from medic.store.signal_records import SignalRecords, chunks
 from medic.store.statements import insert_ignore
 from medic.store.users import Users
 
 __all__ = ["Store"]
 
 _TERMINAL = [s.value for s in IncidentState if s.terminal]
-MAX_REJECTED_REASON = 8000  # characters of a rejection's reason kept
 
 _Document = type[DiagnosisRow] | type[PlanRow] | type[VerificationRow] | type[PostmortemRow]
 
 
-def _new_id() -> str:
-    return uuid.uuid4().hex
-
-
-class Store:
+class Store(SignalRecords):
     """The repository of signals, incidents and everything recorded about them.
 
     `url` is a SQLAlchemy URL: ``sqlite:////abs/path/medic.sqlite`` (the parent
@@ -134,131 +124,12 @@ class Store:
     def close(self) -> None:
         self._engine.dispose()
 
-    # -- signals and rejected webhooks ------------------------------------------------
-
-    def record_signal(self, signal: Signal, raw: str | None = None) -> tuple[str, bool]:
-        """Store `signal` once: (its id, True), or for a redelivery (the first id, False)."""
-        signal_id = _new_id()
-        with self._write() as session:
-            if _insert_ignore(session, SignalRow, rows.signal_row(signal_id, signal, raw)):
-                return signal_id, True
-            existing = session.scalar(
-                select(SignalRow.id).where(SignalRow.dedup_key == signal.dedup_key)
-            )
-        if existing is None:  # only if the row vanished, which nothing does
-            raise ConflictError(f"signal {signal.dedup_key!r} conflicts but cannot be found")
-        return existing, False
-
-    def record_signals(
-        self,
-        items: Sequence[tuple[Signal, str | None]],
-        links: Sequence[tuple[str, str, TimelineEntry, str] | None] | None = None,
-        ids: Sequence[str] | None = None,
-        refused: dict[int, str] | None = None,
-    ) -> list[tuple[str, bool]]:
-        """`record_signal` for many signals in one transaction and a few statements.
-
-        Returns (id, created) per item, in order. A signal twice in `items` is stored
-        once; the later one is reported as a redelivery of the first. With `links`
-        (per item: incident id, signal id, timeline entry, key), each signal stored now
-        is also attached to its incident in the same transaction (one commit for all);
-        `ids` are then the ids to store the signals under (the links name them).
-
-        With `refused`, a signal the database refuses does not fail the transaction:
-        if the rows cannot be inserted together, each is inserted under a savepoint of
-        its own; a refused one is skipped (its result is `("", False)`) and its index
-        and the database's reason are put in `refused`. A transient failure (the
-        database gone) still fails the whole transaction.
-        """
-        if not items:
-            return []
-        new_ids = list(ids) if ids is not None else [_new_id() for _ in items]
-        values = [
-            rows.signal_row(signal_id, signal, raw)
-            for signal_id, (signal, raw) in zip(new_ids, items, strict=True)
-        ]
-        with self._write() as session:
-            inserted = _insert_signals(session, self._url, values, refused)
-            missing = [
-                str(v["dedup_key"])
-                for index, v in enumerate(values)
-                if v["id"] not in inserted and not (refused and index in refused)
-            ]
-            existing: dict[str, str] = {}
-            for chunk in _chunks(missing, 500):
-                query = select(SignalRow.dedup_key, SignalRow.id).where(
-                    SignalRow.dedup_key.in_(chunk)
-                )
-                existing.update({key: id_ for key, id_ in session.execute(query).all()})
-            if links is not None:
-                kept = [link for link in links if link is not None and link[1] in inserted]
-                _attach(session, kept)
-        results: list[tuple[str, bool]] = []
-        for index, v in enumerate(values):
-            if refused and index in refused:
-                results.append(("", False))
-                continue
-            if v["id"] in inserted:
-                results.append((str(v["id"]), True))
-                continue
-            prior = existing.get(str(v["dedup_key"]))
-            if prior is None:  # only if the row vanished, which nothing does
-                raise ConflictError(f"signal {v['dedup_key']!r} conflicts but cannot be found")
-            results.append((prior, False))
-        return results
-
-    def signal_ids(self, dedup_keys: Collection[str]) -> dict[str, str]:
-        """{dedup key: signal id} of the signals already stored among `dedup_keys`."""
-        found: dict[str, str] = {}
-        if not dedup_keys:
-            return found
-        with self._read() as session:
-            for chunk in _chunks(sorted(set(dedup_keys)), 500):
-                query = select(SignalRow.dedup_key, SignalRow.id).where(
-                    SignalRow.dedup_key.in_(chunk)
-                )
-                found.update({key: id_ for key, id_ in session.execute(query).all()})
-        return found
-
-    def attach_signals(self, links: Sequence[tuple[str, str, TimelineEntry, str]]) -> None:
-        """`attach_signal` plus `add_timeline` for many (incident id, signal id, entry,
-        key) in one transaction; links and keyed entries already present change nothing."""
-        if not links:
-            return
-        with self._write() as session:
-            _attach(session, links)
-
-    def record_rejected(self, source: str, reason: str, body: bytes, at: datetime) -> str:
-        """Keep a webhook that could not be parsed (body cut to 64 KiB); returns its id."""
-        rejected_id = _new_id()
-        with self._write() as session:
-            session.add(
-                RejectedWebhookRow(
-                    id=rejected_id,
-                    source=rows.storable_text(source, 64),
-                    reason=rows.storable_text(reason, MAX_REJECTED_REASON),
-                    body=rows.body_text(body),
-                    at=at,
-                )
-            )
-        return rejected_id
-
-    def rejected(self, limit: int = 100) -> list[RejectedWebhook]:
-        """The most recently rejected webhooks, newest first."""
-        query = (
-            select(RejectedWebhookRow)
-            .order_by(RejectedWebhookRow.at.desc(), RejectedWebhookRow.seq.desc())
-            .limit(limit)
-        )
-        with self._read() as session:
-            return [rows.rejected_of(r) for r in session.scalars(query)]
-
     # -- incidents ----------------------------------------------------------------------
 
     def create_incident(self, incident: Incident) -> Incident:
         """Store a new incident; ConflictError if its id is taken."""
         with self._write() as session:
-            if not _insert_ignore(session, IncidentRow, rows.incident_row(incident)):
+            if not insert_ignore(session, IncidentRow, rows.incident_row(incident)):
                 raise ConflictError(f"incident {incident.id!r} already exists")
             return rows.to_incident(_incident_row(session, incident.id))
 
@@ -313,7 +184,7 @@ class Store:
             if session.scalar(select(SignalRow.seq).where(SignalRow.id == signal_id)) is None:
                 raise NotFoundError(f"no signal {signal_id!r}")
             link = {"incident_id": incident_id, "signal_id": signal_id}
-            _insert_ignore(session, IncidentSignalRow, link)
+            insert_ignore(session, IncidentSignalRow, link)
 
     def signals_of(self, incident_id: str) -> list[Signal]:
         """The incident's signals in the order they were attached."""
@@ -388,7 +259,7 @@ class Store:
         if not ids:  # a batch without redeliveries: no transaction at all
             return found
         with self._read() as session:
-            for chunk in _chunks(ids, 500):
+            for chunk in chunks(ids, 500):
                 query = (
                     select(IncidentSignalRow.signal_id, IncidentSignalRow.incident_id)
                     .where(IncidentSignalRow.signal_id.in_(chunk))
@@ -412,7 +283,7 @@ class Store:
         """
         with self._write() as session:
             _incident_row(session, incident_id)
-            return _insert_ignore(session, TimelineRow, rows.timeline_row(incident_id, entry, key))
+            return insert_ignore(session, TimelineRow, rows.timeline_row(incident_id, entry, key))
 
     def timeline(self, incident_id: str) -> list[TimelineEntry]:
         """The incident's timeline, by time and then by insertion."""
@@ -507,7 +378,7 @@ class Store:
         """Record an action's execution once per idempotency key; repeats change nothing."""
         with self._write() as session:
             _incident_row(session, incident_id)
-            _insert_ignore(session, ExecutionRow, rows.execution_row(incident_id, execution))
+            insert_ignore(session, ExecutionRow, rows.execution_row(incident_id, execution))
 
     def executions(self, incident_id: str) -> list[Execution]:
         """The incident's executions, in the order they were recorded."""
@@ -600,56 +471,3 @@ def _incident_row(session: Session, incident_id: str) -> IncidentRow:
     if row is None:
         raise NotFoundError(f"no incident {incident_id!r}")
     return row
-
-
-def _attach(session: Session, links: Sequence[tuple[str, str, TimelineEntry, str]]) -> None:
-    if not links:
-        return
-    wanted = {link[0] for link in links}
-    found = set(session.scalars(select(IncidentRow.id).where(IncidentRow.id.in_(wanted))))
-    if wanted - found:
-        raise NotFoundError(f"no incident {sorted(wanted - found)[0]!r}")
-    connection = session.connection()
-    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-    for model, values in (
-        (IncidentSignalRow, [{"incident_id": i, "signal_id": s} for i, s, _, _ in links]),
-        (TimelineRow, [rows.timeline_row(i, e, k) for i, _, e, k in links]),
-    ):
-        connection.execute(insert(cast(Table, model.__table__)).on_conflict_do_nothing(), values)
-
-
-def _insert_signals(
-    session: Session, url: URL, values: list[dict[str, object]], refused: dict[int, str] | None
-) -> set[str]:
-    """Insert signal rows (a conflict is a redelivery: skipped); the ids inserted. With
-    `refused`, rows the database refuses are skipped one by one, each under its own
-    savepoint, and named in `refused` (index: reason)."""
-    connection = session.connection()
-    table = cast(Table, SignalRow.__table__)
-    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-    statement = insert(table).on_conflict_do_nothing().returning(table.c.id)
-    if refused is None:
-        return {row[0] for row in connection.execute(statement, values).all()}
-    try:
-        with translate_errors(url), connection.begin_nested():
-            return {row[0] for row in connection.execute(statement, values).all()}
-    except (PermanentError, ConflictError):
-        pass  # one (or more) of them: find which, row by row
-    inserted: set[str] = set()
-    for index, row in enumerate(values):
-        try:
-            with translate_errors(url), connection.begin_nested():
-                inserted.update(r[0] for r in connection.execute(statement, [row]).all())
-        except (PermanentError, ConflictError) as e:
-            refused[index] = str(e)
-    return inserted
-
-
-def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def _insert_ignore(session: Session, model: type[Base], values: Mapping[str, object]) -> bool:
-    """INSERT unless a unique constraint already holds such a row; True if inserted."""
-    return insert_ignore(session, model, values)
