@@ -158,6 +158,11 @@ class PrometheusSettings(_Strict):
     max_points: int = Field(500_000, ge=1, description="more points in one answer is an error")
     graph_url: str | None = Field(None, description="the UI evidence links to; default: url")
     preset: Literal["kubernetes", "otel", "node_exporter", "custom"] = "kubernetes"
+    targets: Literal["kubernetes", "hosts"] | None = Field(
+        None,
+        description="what a service runs on, for the commands handed to a human: "
+        "hosts (ssh, systemd) or kubernetes (kubectl); default: hosts for node_exporter",
+    )
     queries: dict[str, str | None] = Field(
         default_factory=dict, description="signal -> PromQL template (None removes it)"
     )

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
-from medic.adapters.datadog import DatadogMetrics
+from medic.adapters.datadog import DatadogMetrics, app_host, explorer_link
+from medic.diagnosis.evidence import EvidenceBook
+from medic.diagnosis.gathering import gather_metrics
 from medic.domain.cluster import MetricName
 from medic.domain.errors import InvalidInputError, PermanentError, TransientError
 from tests.adapters.fake_datadog import API_KEY, APP_KEY, FakeDatadog, StoredSeries, rate_limited
@@ -94,6 +97,8 @@ def test_a_query_sends_the_documented_request_and_parses_the_pointlist() -> None
             "sum:kubernetes_state.deployment.replicas_available{kube_namespace:production,"
             "kube_deployment:auth-service}.rollup(min, 30)",
         ),
+        (MetricName.SATURATION, "sum:kubernetes.cpu.usage.total{kube_namespace:production,"),
+        (MetricName.DISK_USAGE_RATIO, "max:kubernetes.filesystem.usage_pct{kube_namespace:"),
     ],
 )
 def test_every_medic_metric_maps_to_a_datadog_query_the_api_accepts(
@@ -283,3 +288,51 @@ def test_health_of_an_unreachable_datadog_is_transient_and_not_retried() -> None
 def test_missing_keys_are_refused_at_construction() -> None:
     with pytest.raises(InvalidInputError, match="API key and an application key"):
         DatadogMetrics(API_KEY, "")
+
+
+def test_the_diagnosis_cites_the_exact_datadog_query_and_links_to_it() -> None:
+    fake = FakeDatadog()
+    fake.series[MEMORY.replace("60)", "15)")] = [
+        StoredSeries(
+            "kubernetes.memory.working_set", "", 15, [(T0 + 15 * i, 3e8) for i in range(8)]
+        )
+    ]
+    book = EvidenceBook(namespace="production", start=START, end=START + timedelta(minutes=2))
+    with _datadog(fake) as datadog:
+        assert all(datadog.covers(m) for m in MetricName)
+        gather_metrics(book, datadog, ["auth-service"])
+    memory = next(e for e in book.evidence if e.data.get("metric") == "memory_working_set_bytes")
+    assert memory.query == MEMORY.replace("60)", "15)")  # what was sent, not a pseudo-query
+    assert memory.data["datadog_query"] == memory.query
+    link = urlsplit(str(memory.data["graph_url"]))
+    assert (link.scheme, link.netloc, link.path) == (
+        "https",
+        "app.datadoghq.eu",
+        "/metric/explorer",
+    )
+    params = parse_qs(link.query)
+    assert params["exp_metric"] == ["kubernetes.memory.working_set"]
+    assert params["exp_scope"] == ["kube_namespace:production,kube_deployment:auth-service"]
+    assert params["from_ts"] == [str(T0 * 1000)] and params["live"] == ["false"]
+    assert params["to_ts"] == [str((T0 + 120) * 1000)]
+
+
+@pytest.mark.parametrize(
+    ("site", "host"),
+    [
+        ("datadoghq.com", "app.datadoghq.com"),
+        ("datadoghq.eu", "app.datadoghq.eu"),
+        ("us3.datadoghq.com", "us3.datadoghq.com"),
+        ("ap1.datadoghq.com", "ap1.datadoghq.com"),
+        ("ddog-gov.com", "app.ddog-gov.com"),
+    ],
+)
+def test_links_go_to_the_sites_own_web_app(site: str, host: str) -> None:
+    assert app_host(site) == host
+    ratio = (
+        "default_zero(sum:trace.http.request.errors{service:a}.as_count())"
+        " / sum:trace.http.request.hits{service:a}.as_count()"
+    )
+    params = parse_qs(urlsplit(explorer_link(site, ratio, START, END)).query)
+    assert params["exp_metric"] == ["trace.http.request.errors,trace.http.request.hits"]
+    assert params["exp_agg"] == ["sum"]

@@ -39,6 +39,8 @@ def _alert(world: SeedWorld) -> Signal:
 class ExpressionMetrics(FakeMetrics):
     """The seed metrics plus PromQL: the alert's expression answers one series."""
 
+    query_key = "promql"
+
     def __init__(self, base: FakeMetrics, failure: PermanentError | None = None) -> None:
         self.__dict__.update(base.__dict__)
         self.asked: list[str] = []

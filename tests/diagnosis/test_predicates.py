@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from medic.analysis.stats import Shape
@@ -48,6 +49,35 @@ def test_write_errors_naming_a_full_disk_are_disk_full() -> None:
     assert fault == "disk_full"
     assert shown.metric is MetricName.ERROR_RATIO
     assert category_of(fault, None, ServiceKind.DATABASE) is RootCauseCategory.RESOURCE_EXHAUSTION
+
+
+def test_a_filesystem_filling_up_is_disk_full_without_a_log_line() -> None:
+    # 60 % -> 75 %, growing 1 point a minute: full in 25 minutes (a host with no app logs).
+    filling = replace(_moved(MetricName.DISK_USAGE_RATIO, 0.60, 0.75), slope=0.01 / 60)
+    fault, shown = classify_fault(_anomaly(filling), None, None)
+    assert (fault, shown.metric) == ("disk_full", MetricName.DISK_USAGE_RATIO)
+    assert category_of(fault, None, ServiceKind.SERVICE) is RootCauseCategory.RESOURCE_EXHAUSTION
+
+    # Nearly full, flat now: still a disk that is about to stop writes.
+    assert (
+        classify_fault(_anomaly(_moved(MetricName.DISK_USAGE_RATIO, 0.5, 0.95)), None, None)[0]
+        == "disk_full"
+    )
+
+
+def test_a_disk_that_grew_but_is_far_from_full_does_not_hide_the_real_fault() -> None:
+    # Log files grew 10 points after a bad release; errors are what hurts.
+    grew = replace(_moved(MetricName.DISK_USAGE_RATIO, 0.30, 0.40), slope=0.1 / 86400)
+    errors = replace(_moved(MetricName.ERROR_RATIO, 0.001, 0.2), score=20.0)
+    assert classify_fault(_anomaly(grew, errors), None, None)[0] == "error_regression"
+
+
+def test_saturation_without_more_cpu_is_capacity() -> None:
+    # Load per core doubled on a host whose CPU series is not read: capacity.
+    saturated = _anomaly(_moved(MetricName.SATURATION, 0.6, 1.8))
+    fault, shown = classify_fault(saturated, None, None)
+    assert (fault, shown.metric) == ("cpu_hog", MetricName.SATURATION)
+    assert category_of(fault, None, ServiceKind.SERVICE) is RootCauseCategory.CAPACITY
 
 
 def test_timeouts_waiting_for_a_pool_connection_are_capacity_without_a_change() -> None:

@@ -103,6 +103,11 @@ class Stack:
                 return self.incident(summary["id"])
         return None
 
+    def scraped_seconds(self, job: str) -> float:
+        query = f'count_over_time(up{{job="{job}"}}[5m])'  # scraped every second
+        answer = httpx.get(f"{self.prometheus}/api/v1/query", params={"query": query}).json()
+        return max((float(r["value"][1]) for r in answer["data"]["result"]), default=0.0)
+
     def up(self) -> dict[str, str]:
         answer = httpx.get(f"{self.prometheus}/api/v1/query", params={"query": "up"}).json()
         return {r["metric"]["job"]: r["value"][1] for r in answer["data"]["result"]}
@@ -183,8 +188,14 @@ def test_a_real_instance_down_and_a_real_leak_become_honest_incidents(stack: Sta
     assert checks["prometheus queries"]["ok"], checks["prometheus queries"]
     series = checks["prometheus series"]["detail"]
     assert "services node, shop" in series and "available_replicas: 2 of 2 services" in series
+    # The host's real filesystems and load per core are read (the service has neither).
+    assert "disk_usage_ratio: 1 of 2 services" in series, series
+    assert "saturation: 1 of 2 services" in series, series
     assert "sandbox" not in checks
 
+    # At least two of the diagnosis' 15 s steps of history, so that the diagnosis has
+    # a little (too little) history to say so about, not none at all.
+    wait_until("30 s of scrapes", lambda: stack.scraped_seconds("node") >= 30, timeout=120)
     stack.node.stop()  # break something real: InstanceDown
     for _ in range(4):  # and make the service hold 320 MB more
         httpx.get(f"{stack.shop.url}/leak", params={"mb": 80}, timeout=30)
@@ -228,6 +239,12 @@ def test_a_real_instance_down_and_a_real_leak_become_honest_incidents(stack: Sta
         assert any("no change source" in m for m in diagnosis["missing"])
         assert [a["kind"] for a in incident["plan"]["immediate"]] == ["escalate"]
         assert incident["executions"] == []
+
+    # Hosts get host commands: ssh to the scraped machine, never kubectl.
+    (handed,) = down["plan"]["immediate"]
+    host = stack.node.address.rsplit(":", 1)[0]
+    assert handed["command"].startswith(f"ssh {host} 'uptime; free -m; df -h"), handed
+    assert "kubectl" not in json.dumps(down["plan"])
 
     leak_alert = next(e for e in _evidence(leak, "alert") if e["query"].startswith("signal"))
     assert leak_alert["data"]["annotation:description"] == "shop's resident memory is over 250 MB"

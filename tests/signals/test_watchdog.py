@@ -7,20 +7,22 @@ from pathlib import Path
 
 import pytest
 
-from medic.domain.cluster import MetricName
+from medic.domain.cluster import MetricName, ServiceInfo
 from medic.domain.errors import TransientError
 from medic.domain.model import Severity, SignalSource
 from medic.sandbox import ManualClock, Sandbox
 from medic.signals.grouping import SLOW_NODE_LABEL
 from medic.signals.logpatterns import NEW_LOG_PATTERN
 from medic.signals.watchdog import (
+    DISK_FILLING_UP,
     MEMORY_LEAK_SUSPECTED,
     REPLICAS_UNAVAILABLE,
+    SATURATION_RISING,
     TRAFFIC_SURGE,
     scan,
 )
 from tests.diagnosis.fakes import seed_world
-from tests.signals.fakes import MB, step_change
+from tests.signals.fakes import MB, NOW, FakeCluster, FakeMetrics, ramp, step_change
 
 
 def test_the_seed_leak_raises_one_warning_with_its_onset_and_projection() -> None:
@@ -198,3 +200,81 @@ def test_more_traffic_served_as_well_as_before_is_no_surge() -> None:
         if s.name == TRAFFIC_SURGE
     ]
     assert [s.service for s in surges] == ["api-gateway"]
+
+
+def _host_world() -> tuple[FakeMetrics, FakeCluster]:
+    """Two hosts (scrape jobs of node_exporter): no latency, no errors, no requests."""
+    metrics = FakeMetrics()
+    for host in ("db-host", "web-host"):
+        metrics.set(host, MetricName.DISK_USAGE_RATIO, 0.40, metrics.noisy(0.002))
+        metrics.set(host, MetricName.SATURATION, 0.30, metrics.noisy(0.05))
+    return metrics, FakeCluster([ServiceInfo("db-host", "hosts"), ServiceInfo("web-host", "hosts")])
+
+
+def test_a_disk_filling_up_is_signalled_with_when_it_will_be_full() -> None:
+    metrics, cluster = _host_world()
+    # 40 % used, then 1.5 points more every 10 minutes for the last 90 minutes: 51 % -> full
+    # in about 5 h 30 min.
+    metrics.set(
+        "db-host",
+        MetricName.DISK_USAGE_RATIO,
+        0.40,
+        ramp(90 * 60, 0.015 / 600),
+        metrics.noisy(0.002),
+    )
+    [signal] = scan(metrics, cluster, "hosts", NOW)
+    assert (signal.name, signal.service) == (DISK_FILLING_UP, "db-host")
+    assert signal.severity is Severity.WARNING
+    assert abs(signal.starts_at - (NOW - timedelta(minutes=90))) <= timedelta(minutes=10)
+    seconds = signal.evidence[0].data["seconds_to_full"]
+    assert isinstance(seconds, int | float) and 4.5 * 3600 < seconds < 6.5 * 3600
+    assert "projected full at" in signal.summary
+    # a disk that filled a step and stays there is no trend to project
+    metrics.set("db-host", MetricName.DISK_USAGE_RATIO, 0.40, step_change(90 * 60, 0.2))
+    assert scan(metrics, cluster, "hosts", NOW) == []
+
+
+def test_saturation_is_signalled_on_a_host_and_only_when_felt_on_a_service() -> None:
+    metrics, cluster = _host_world()
+    metrics.set(
+        "web-host", MetricName.SATURATION, 0.30, step_change(8 * 60, 0.9), metrics.noisy(0.05)
+    )
+    [signal] = scan(metrics, cluster, "hosts", NOW)
+    assert (signal.name, signal.service) == (SATURATION_RISING, "web-host")
+    assert "saturation rose from 0.30 to 1.2" in signal.summary
+    # A service that serves as fast as before while its CPU is throttled: no incident.
+    metrics.set("web-host", MetricName.LATENCY_P99_SECONDS, 0.05, metrics.noisy(0.02))
+    assert scan(metrics, cluster, "hosts", NOW) == []
+    # ... and one whose users wait twice as long: one.
+    metrics.set(
+        "web-host",
+        MetricName.LATENCY_P99_SECONDS,
+        0.05,
+        step_change(8 * 60, 0.05),
+        metrics.noisy(0.02),
+    )
+    names = {s.name for s in scan(metrics, cluster, "hosts", NOW)}
+    assert SATURATION_RISING in names
+
+
+class _Catalogued(FakeMetrics):
+    query_key = "promql"
+
+    def covers(self, metric: MetricName) -> bool:
+        return True
+
+    def query_text(self, namespace: str, service: str, metric: MetricName, step: float) -> str:
+        return f'{metric}{{job="{service}"}}[{step:g}s]'
+
+    def graph_link(self, query: str, start: datetime, end: datetime) -> str:
+        return f"http://prom/graph?q={query}&start={start:%H:%M}"
+
+
+def test_a_finding_cites_the_exact_query_of_a_catalogued_source() -> None:
+    metrics = _Catalogued()
+    metrics.set("db-host", MetricName.DISK_USAGE_RATIO, 0.40, ramp(90 * 60, 0.015 / 600))
+    [signal] = scan(metrics, FakeCluster([ServiceInfo("db-host", "hosts")]), "hosts", NOW)
+    [evidence] = signal.evidence
+    assert evidence.query == 'disk_usage_ratio{job="db-host"}[15s]'
+    assert evidence.data["promql"] == evidence.query
+    assert str(evidence.data["graph_url"]).startswith("http://prom/graph?q=disk_usage_ratio")

@@ -86,6 +86,9 @@ def test_untrusted_text_is_escaped_and_no_script_can_run(client: TestClient) -> 
     page = client.get(PAGE).text
     assert "catalog deploy &lt;b&gt;rejected&lt;/b&gt;" in page  # rejected alternatives
     assert "log line: &lt;script&gt;" in page  # the evidence table
+    # The source's graph of a query is a link; a non-http URL from the watched system is not.
+    assert '<a href="http://prometheus:9090/graph?g0.expr=memory&amp;x=&lt;b&gt;"' in page
+    assert "javascript:" not in page
 
 
 def test_the_page_shows_the_plan_its_hash_and_the_exact_command(

@@ -24,11 +24,17 @@ trace metrics (`trace.<span>.hits|errors` and the latency distribution
 | restarts                   | sum:kubernetes_state.container.restarts{kube}.rollup(max, S)    |
 | available_replicas         | sum:kubernetes_state.deployment.replicas_available{kube}        |
 |                            | .rollup(min, S)                                                 |
+| saturation                 | sum:kubernetes.cpu.usage.total{kube} / sum:kubernetes.cpu.limits |
+|                            | {kube} (both rollup(avg, S); nanocores over cores, / 1e9)       |
+| disk_usage_ratio           | max:kubernetes.filesystem.usage_pct{kube}.rollup(max, S)        |
 
 `{kube}` is `kube_namespace:<namespace>,kube_deployment:<service>` and `{trace}` is
 `service:<service>` by default (trace metrics carry no Kubernetes tags); both scopes,
 the span name and any metric's whole query are overridable (`string.Template` with
 `$namespace`, `$service`, `$kube`, `$trace`, `$span`, `$step`).
+
+Every evidence records the exact query and links to it in Datadog's metrics explorer
+(`https://app.<site>/metric/explorer`, the site's app host), over the incident window.
 
 Datadog labels a rollup bucket by its start; medic's series (like the sandbox's) label
 a window by its end, so points are moved one interval later.
@@ -44,6 +50,7 @@ from datetime import datetime, timedelta
 from string import Template
 from types import TracebackType
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 
@@ -53,7 +60,7 @@ from medic.domain.errors import InvalidInputError, PermanentError
 from medic.domain.model import Point, Series
 from medic.ports.clock import Clock
 
-__all__ = ["DEFAULT_QUERIES", "DatadogMetrics", "DatadogQuery"]
+__all__ = ["DEFAULT_QUERIES", "DatadogMetrics", "DatadogQuery", "app_host", "explorer_link"]
 
 _MAX_POINTS = 1440  # past ~1500 points Datadog coarsens the rollup on its own
 _MESSAGE_CHARS = 500
@@ -99,6 +106,16 @@ DEFAULT_QUERIES: Mapping[MetricName, DatadogQuery] = {
         "sum:kubernetes_state.deployment.replicas_available{$kube}.rollup(min, $step)",
         "replicas",
     ),
+    # CPU used against the CPU limit (nanocores over cores): above 1, the pods are throttled.
+    MetricName.SATURATION: DatadogQuery(
+        "sum:kubernetes.cpu.usage.total{$kube}.rollup(avg, $step)"
+        " / sum:kubernetes.cpu.limits{$kube}.rollup(avg, $step)",
+        "ratio",
+        1e-9,
+    ),
+    MetricName.DISK_USAGE_RATIO: DatadogQuery(
+        "max:kubernetes.filesystem.usage_pct{$kube}.rollup(max, $step)", "ratio"
+    ),
 }
 
 
@@ -109,6 +126,8 @@ class DatadogMetrics:
     `X-RateLimit-Reset` says, up to `max_wait_seconds`); a refused key (401/403) is a
     PermanentError saying which key to check; a rejected query (400) is one naming it.
     """
+
+    query_key = "datadog_query"  # the evidence data key of the exact query
 
     def __init__(
         self,
@@ -191,6 +210,21 @@ class DatadogMetrics:
             "step": str(_rollup(step_seconds)),
         }
         return Template(self.queries[MetricName(metric)].template).substitute(values)
+
+    def covers(self, metric: MetricName) -> bool:
+        """Every medic metric has a default query (overridable, never removed)."""
+        return MetricName(metric) in self.queries
+
+    def query_text(
+        self, namespace: str, service: str, metric: MetricName, step_seconds: float
+    ) -> str:
+        """The exact query `query` sends (the evidence records it)."""
+        return self.query_string(namespace, service, metric, step_seconds)
+
+    def graph_link(self, query: str, start: datetime, end: datetime) -> str:
+        """Datadog's metrics explorer over [start, end], on the query's metrics and scope
+        (the explorer takes metric names, not a whole query: the evidence keeps that)."""
+        return explorer_link(self.site, query, start, end)
 
     def query(
         self,
@@ -291,6 +325,35 @@ class DatadogMetrics:
                 f"site {self.site!r} right?"
             )
         return PermanentError(f"{what}: Datadog answered {status}: {message}")
+
+
+# `aggregator:metric.name{scope}` terms of a Datadog metrics query.
+_TERM = re.compile(r"\b(avg|sum|min|max|p\d+):([A-Za-z][A-Za-z0-9_.]*)\{([^}]*)\}")
+
+
+def app_host(site: str) -> str:
+    """The web app of a Datadog site: `app.` before a bare site (datadoghq.com,
+    datadoghq.eu, ddog-gov.com), the site itself when it names a region (us3, ap1...)."""
+    site = site.strip().lower().removeprefix("app.")
+    return site if site.count(".") >= 2 else f"app.{site}"
+
+
+def explorer_link(site: str, query: str, start: datetime, end: datetime) -> str:
+    """The metrics explorer link of `query`'s metrics (comma-joined), the first term's
+    scope and aggregator, from `start` to `end`, not live."""
+    terms = _TERM.findall(query)
+    params = {
+        "from_ts": str(math.floor(start.timestamp() * 1000)),
+        "to_ts": str(math.ceil(end.timestamp() * 1000)),
+        "live": "false",
+    }
+    if terms:
+        aggregator, _, scope = terms[0]
+        params["exp_metric"] = ",".join(dict.fromkeys(t[1] for t in terms))
+        params["exp_scope"] = scope
+        params["exp_agg"] = aggregator
+        params["exp_row_type"] = "metric"
+    return f"https://{app_host(site)}/metric/explorer?{urlencode(params)}"
 
 
 def _merge(overrides: Mapping[str, str]) -> dict[MetricName, DatadogQuery]:

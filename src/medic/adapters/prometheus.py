@@ -49,6 +49,8 @@ _UNITS = {
     MetricName.LATENCY_P99_SECONDS: "seconds",
     MetricName.RESTARTS: "count",
     MetricName.AVAILABLE_REPLICAS: "replicas",
+    MetricName.SATURATION: "ratio",
+    MetricName.DISK_USAGE_RATIO: "ratio",
 }
 
 _DEFAULT = catalogue("kubernetes", {})
@@ -101,6 +103,8 @@ class PrometheusMetrics:
     (4xx) is a PermanentError naming the query and Prometheus' own message; so is an
     answer over `access.max_series` series or `access.max_points` points.
     """
+
+    query_key = "promql"  # the evidence data key of the exact query
 
     def __init__(
         self,

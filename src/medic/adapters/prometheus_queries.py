@@ -46,8 +46,10 @@ SIGNALS: tuple[str, ...] = (
     "latency_p99_seconds",
     "restarts",
     "available_replicas",
+    "saturation",
+    "disk_usage_ratio",
 )
-EXTRA_SIGNALS: tuple[str, ...] = ("latency_p50_seconds", "saturation", "disk_usage_ratio")
+EXTRA_SIGNALS: tuple[str, ...] = ("latency_p50_seconds",)
 
 _K8S_C = 'namespace="$namespace",container="$service"'
 _K8S_H = 'namespace="$namespace",service="$service"'
@@ -86,6 +88,11 @@ _KUBERNETES = {
         f"max(rate(container_cpu_cfs_throttled_periods_total{{{_K8S_C}}}[$window])"
         f" / rate(container_cpu_cfs_periods_total{{{_K8S_C}}}[$window]))"
     ),
+    # cAdvisor's container filesystems: bytes used over the size of their device.
+    "disk_usage_ratio": (
+        f"max(max_over_time(container_fs_usage_bytes{{{_K8S_C}}}[$gauge_window])"
+        f" / last_over_time(container_fs_limit_bytes{{{_K8S_C}}}[$gauge_window]))"
+    ),
 }
 
 _OTEL_PRESET = {
@@ -121,8 +128,10 @@ _NODE_PRESET = {
     "cpu_usage_cores": f'sum(rate(node_cpu_seconds_total{{{_NODE},mode!="idle"}}[$window]))',
     "available_replicas": f"sum(min_over_time(up{{{_NODE}}}[$gauge_window]))",
     "restarts": f"sum(changes(node_boot_time_seconds{{{_NODE}}}[$gauge_window]))",
+    # The 1-minute load per core, of the busiest host of the job.
     "saturation": (
-        f'max(node_load1{{{_NODE}}}) / count(node_cpu_seconds_total{{{_NODE},mode="idle"}})'
+        f"max(node_load1{{{_NODE}}} / on (instance) "
+        f'count by (instance) (node_cpu_seconds_total{{{_NODE},mode="idle"}}))'
     ),
     "disk_usage_ratio": (
         f'max(1 - node_filesystem_avail_bytes{{{_NODE},fstype!~"tmpfs|ramfs"}}'

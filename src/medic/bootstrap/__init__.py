@@ -128,6 +128,7 @@ def build(settings: Settings) -> Medic:
         slos=slos(settings),
         time_scale=settings.sandbox.speed if world.sandbox is not None else 1.0,
         can_act=world.can_act,
+        targets=world.targets,
     )
     credentials = load_or_create(
         settings.credentials_path,

@@ -64,7 +64,17 @@ def label_topology(settings: Settings, metrics: PrometheusMetrics) -> LabelTopol
         services_query=config.services_query or "up",
         call_graph=graph,
         service_graph_metric=config.service_graph_metric,
+        host_label="instance" if targets(settings) == "hosts" else None,
     )
+
+
+def targets(settings: Settings) -> str:
+    """What the services run on: as configured, else hosts for node_exporter's preset."""
+    found = metrics_settings(settings)
+    config = found[1] if found else settings.prometheus
+    if config.targets is not None:
+        return config.targets
+    return "hosts" if config.preset == "node_exporter" else "kubernetes"
 
 
 def check_queries(metrics: PrometheusMetrics) -> str:

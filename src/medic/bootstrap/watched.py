@@ -25,7 +25,12 @@ from medic.adapters.prometheus import PrometheusMetrics
 from medic.adapters.prometheus_topology import LabelTopology, load_call_graph
 from medic.adapters.rollout_changes import RolloutChanges
 from medic.bootstrap.observer import NoChanges, NoExecutor
-from medic.bootstrap.prometheus import label_topology, metrics_settings, prometheus_metrics
+from medic.bootstrap.prometheus import (
+    label_topology,
+    metrics_settings,
+    prometheus_metrics,
+    targets,
+)
 from medic.domain import InvalidInputError
 from medic.ports import (
     ChangeSource,
@@ -59,6 +64,7 @@ class Watched:
     sandbox: Sandbox | None = None
     checks: dict[str, HealthCheck] = field(default_factory=dict)
     can_act: bool = True
+    targets: str = "kubernetes"  # or "hosts": the shape of the commands handed to a human
     # What each role is served by (metrics, logs, changes, cluster, executor): the banner.
     sources: dict[str, str] = field(default_factory=dict)
 
@@ -176,6 +182,7 @@ def _observer(settings: Settings) -> Watched:
         namespace=namespace,
         logs=logs,
         can_act=False,
+        targets=targets(settings),
     )
     result.checks[metrics_name] = metrics.health
     if isinstance(metrics, PrometheusMetrics):
@@ -187,7 +194,8 @@ def _observer(settings: Settings) -> Watched:
         "logs": f"loki {settings.loki.url}" if logs is not None else "none",
         "changes": f"none: {changes.absent_reason}",
         "cluster": f"none: services from labels ({_topology_text(cluster)})",
-        "executor": f"none: {executor.absent_reason}",
+        "executor": f"none: {executor.absent_reason}; the commands handed over are for "
+        + ("hosts (ssh, systemd)" if result.targets == "hosts" else "Kubernetes (kubectl)"),
     }
     return result
 

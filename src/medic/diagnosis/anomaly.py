@@ -50,6 +50,8 @@ _BAD_DIRECTION: Mapping[MetricName, int] = {
     MetricName.RESTARTS: 1,
     MetricName.AVAILABLE_REPLICAS: -1,
     MetricName.REQUEST_RATE: 1,
+    MetricName.SATURATION: 1,
+    MetricName.DISK_USAGE_RATIO: 1,
 }
 # Scale floors (absolute, relative to the baseline): a flat baseline must not make
 # every wiggle infinitely significant, and traffic has seasonality.
@@ -61,6 +63,8 @@ _FLOORS: Mapping[MetricName, tuple[float, float]] = {
     MetricName.RESTARTS: (0.5, 0.0),
     MetricName.AVAILABLE_REPLICAS: (0.5, 0.0),
     MetricName.REQUEST_RATE: (1.0, 0.1),
+    MetricName.SATURATION: (0.05, 0.05),
+    MetricName.DISK_USAGE_RATIO: (0.02, 0.0),  # two points of a filesystem
 }
 
 # Metrics that move in a service when something it calls breaks.

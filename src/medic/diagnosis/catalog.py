@@ -30,6 +30,7 @@ __all__ = [
     "category_of",
     "classify_fault",
     "dependency_leads",
+    "filling_up",
     "log_grew",
     "surge_ratio",
 ]
@@ -67,6 +68,9 @@ _DEPENDENCY_FAULT: Mapping[str, str] = {
 }
 # Request rate at least this many times its baseline is a surge, not noise.
 SURGE_RATIO = 1.5
+# A filesystem this full, or one that will be full this soon, is a disk filling up.
+DISK_NEARLY_FULL = 0.9
+DISK_FULL_WITHIN_S = 6 * 3600.0
 _STATEFUL = frozenset({ServiceKind.DATABASE, ServiceKind.CACHE, ServiceKind.QUEUE})
 
 
@@ -98,6 +102,14 @@ def surge_ratio(anomaly: ServiceAnomaly) -> float:
     return rate.now / rate.before
 
 
+def filling_up(disk: SeriesAnomaly) -> bool:
+    """A filesystem that rose (already scored anomalous) is filling up when it is nearly
+    full or, at its slope since the onset, will be within `DISK_FULL_WITHIN_S`."""
+    if disk.now >= DISK_NEARLY_FULL:
+        return True
+    return disk.slope > 0 and (1.0 - disk.now) / disk.slope <= DISK_FULL_WITHIN_S
+
+
 def classify_fault(
     anomaly: ServiceAnomaly, logs: LogEvidence | None, events: EventCounts | None
 ) -> tuple[str, SeriesAnomaly]:
@@ -112,6 +124,9 @@ def classify_fault(
     memory = moved.get(MetricName.MEMORY_WORKING_SET_BYTES)
     if memory is not None and (memory.shape is Shape.RAMP or memory.resets):
         return "memory_leak", memory
+    disk = moved.get(MetricName.DISK_USAGE_RATIO)
+    if disk is not None and filling_up(disk):
+        return "disk_full", disk
     if log_grew(logs, "disk_full"):
         return "disk_full", pick(MetricName.ERROR_RATIO, MetricName.LATENCY_P99_SECONDS)
     if log_grew(logs, "pool_exhausted"):
@@ -127,6 +142,7 @@ def classify_fault(
         return "traffic_surge", moved[MetricName.REQUEST_RATE]
     for metric, fault in (
         (MetricName.CPU_USAGE_CORES, "cpu_hog"),
+        (MetricName.SATURATION, "cpu_hog"),
         (MetricName.ERROR_RATIO, "error_regression"),
         (MetricName.LATENCY_P99_SECONDS, "latency_regression"),
         (MetricName.MEMORY_WORKING_SET_BYTES, "memory_leak"),

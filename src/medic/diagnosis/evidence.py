@@ -44,6 +44,8 @@ SCORED_METRICS: tuple[MetricName, ...] = (
     MetricName.RESTARTS,
     MetricName.AVAILABLE_REPLICAS,
     MetricName.REQUEST_RATE,
+    MetricName.SATURATION,
+    MetricName.DISK_USAGE_RATIO,
 )
 
 _MAX_POINTS = 900

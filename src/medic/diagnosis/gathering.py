@@ -105,7 +105,7 @@ def gather_metrics(
         query, data = query_text(book, service, metric), series_data(book, service, metric, series)
         if catalogued is not None:
             query = catalogued.query_text(book.namespace, service, metric, book.step_seconds)
-            data["promql"] = query
+            data[catalogued.query_key] = query
             data["graph_url"] = catalogued.graph_link(query, book.start, book.end)
         book.series_ids[(service, metric)] = book.add(
             "metrics", query, series_summary(service, metric, series), data=data, series=(series,)

@@ -43,6 +43,8 @@ class MetricName(StrEnum):
     LATENCY_P99_SECONDS = "latency_p99_seconds"
     RESTARTS = "restarts"  # cumulative container restarts
     AVAILABLE_REPLICAS = "available_replicas"
+    SATURATION = "saturation"  # work waiting for a resource: CPU throttling, load per core
+    DISK_USAGE_RATIO = "disk_usage_ratio"  # the fullest filesystem, used / size
 
 
 @dataclass(frozen=True)

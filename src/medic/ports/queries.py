@@ -13,6 +13,9 @@ __all__ = ["ExpressionSource", "QueryCatalogued"]
 
 @runtime_checkable
 class QueryCatalogued(Protocol):
+    # The evidence data key the exact query goes under: "promql", "datadog_query".
+    query_key: str
+
     def covers(self, metric: MetricName) -> bool:
         """Whether the source has a query for `metric` (its catalogue may leave one out)."""
         ...

@@ -26,6 +26,8 @@ _UNITS = {
     MetricName.LATENCY_P99_SECONDS: "seconds",
     MetricName.RESTARTS: "count",
     MetricName.AVAILABLE_REPLICAS: "replicas",
+    MetricName.SATURATION: "ratio",
+    MetricName.DISK_USAGE_RATIO: "ratio",
 }
 
 

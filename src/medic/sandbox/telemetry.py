@@ -64,6 +64,8 @@ class Sample:
     available_replicas: float | None
     pods: tuple[PodSample, ...] = ()
     edges: tuple[tuple[str, Edge], ...] = field(default=())  # (callee, what calls to it met)
+    saturation: float | None = None  # the most throttled pod's share of CFS periods
+    disk_usage_ratio: float | None = None  # the sandbox models no filesystems
 
     def get(self, metric: MetricName) -> float | None:
         value: float | None = getattr(self, metric.value)
@@ -208,6 +210,7 @@ class Telemetry:
             available_replicas=float(len(ready)),
             pods=tuple(pod_samples),
             edges=tuple(edges.items()),
+            saturation=max((s.cpu_throttled_ratio for s in running), default=0.0),
         )
 
     def _own_ms(

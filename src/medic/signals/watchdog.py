@@ -18,6 +18,7 @@ from medic.domain.cluster import MetricName, ServiceInfo, ServiceKind
 from medic.domain.errors import MedicError
 from medic.domain.model import Evidence, Series, Severity, Signal, SignalSource
 from medic.ports.cluster import ClusterReader
+from medic.ports.queries import QueryCatalogued
 from medic.ports.telemetry import LogSource, MetricsSource, PodMetricsSource
 from medic.signals.cad import CadConfig, cad_scores
 from medic.signals.detectors import (
@@ -31,10 +32,12 @@ from medic.signals.grouping import SLOW_NODE_LABEL
 from medic.signals.logpatterns import NEW_LOG_PATTERN, scan_logs
 
 __all__ = [
+    "DISK_FILLING_UP",
     "ERROR_RATIO_JUMP",
     "LATENCY_LEVEL_SHIFT",
     "MEMORY_LEAK_SUSPECTED",
     "REPLICAS_UNAVAILABLE",
+    "SATURATION_RISING",
     "TRAFFIC_SURGE",
     "scan",
     "watchdog_fingerprint",
@@ -45,6 +48,12 @@ LATENCY_LEVEL_SHIFT = "LatencyLevelShift"
 ERROR_RATIO_JUMP = "ErrorRatioJump"
 TRAFFIC_SURGE = "TrafficSurge"
 REPLICAS_UNAVAILABLE = "ReplicasUnavailable"
+DISK_FILLING_UP = "DiskFillingUp"
+SATURATION_RISING = "SaturationRising"
+# Saturation (throttling, load per core) this many times its level before, and up by at
+# least this much, is a change worth a look.
+_SATURATION_RELATIVE = 1.0
+_SATURATION_FLOOR = 0.1
 # How long most replicas must have been missing before the watchdog says so.
 UNAVAILABLE_FOR = timedelta(minutes=3)
 # Requests this many times their usual level are a surge.
@@ -120,8 +129,12 @@ def scan(
                 service.replicas,
             )
         )
-        found[service.name] = ([leak] if leak else []) + shifts
+        disk = _disk_signal(
+            metrics, namespace, service.name, now, lookback, horizon, history, step_seconds
+        )
+        found[service.name] = [s for s in (leak, disk) if s] + shifts
     signals = _drop_symptoms(services, found)
+    signals = [_cited(metrics, s, step_seconds, now) for s in signals]
     signals = [_localise(metrics, namespace, now, lookback, step_seconds, s) for s in signals]
     signals = [_with_cad(s) for s in signals]
     return signals + _log_signals(logs, namespace, now, signals)
@@ -260,6 +273,124 @@ def _leak_signal(
     )
 
 
+def _disk_signal(
+    metrics: MetricsSource,
+    namespace: str,
+    service: str,
+    now: datetime,
+    lookback: timedelta,
+    horizon: timedelta,
+    history: timedelta,
+    step: float,
+) -> Signal | None:
+    """A filesystem that fills steadily and will be full within the horizon: the leak
+    detector on the used share, whose limit is 1 (a full disk)."""
+    start = now - max(history, lookback)
+    usage = metrics.query(namespace, service, MetricName.DISK_USAGE_RATIO, start, now, step)
+    finding = detect_leak(
+        usage, 1.0, window_s=lookback.total_seconds(), horizon_s=horizon.total_seconds()
+    )
+    if finding is None:
+        return None
+    precise = datetime.fromtimestamp(finding.onset, tz=UTC)
+    full_at = now + timedelta(seconds=finding.seconds_to_limit)
+    severity = (
+        Severity.CRITICAL
+        if finding.seconds_to_limit <= _CRITICAL_WITHIN.total_seconds()
+        else Severity.WARNING
+    )
+    summary = (
+        f"{service} disk fills {finding.slope * 3600:.1%} an hour since {precise:%H:%M} UTC "
+        f"({finding.baseline:.0%} -> {finding.current:.0%} used); projected full at "
+        f"{full_at:%H:%M} UTC"
+    )
+    data: dict[str, float | str] = {
+        "onset": precise.isoformat(),
+        "baseline": round(finding.baseline, 4),
+        "recent": round(finding.current, 4),
+        "growth_per_hour": round(finding.slope * 3600, 5),
+        "seconds_to_full": round(finding.seconds_to_limit),
+        "projected_full_at": full_at.isoformat(),
+    }
+    return Signal(
+        source=SignalSource.WATCHDOG,
+        fingerprint=watchdog_fingerprint(namespace, service, DISK_FILLING_UP),
+        name=DISK_FILLING_UP,
+        starts_at=_snap(finding.onset),
+        service=service,
+        namespace=namespace,
+        severity=severity,
+        summary=summary,
+        labels={"detector": "disk_filling", "service": service, "namespace": namespace},
+        evidence=(
+            Evidence(
+                id=f"watchdog:{DISK_FILLING_UP}:{service}",
+                source="metrics",
+                query=f"{MetricName.DISK_USAGE_RATIO}{{namespace={namespace},service={service}}}",
+                summary=summary,
+                data=data,
+                series=(usage,),
+            ),
+        ),
+    )
+
+
+def _saturation_signal(
+    metrics: MetricsSource,
+    namespace: str,
+    service: str,
+    now: datetime,
+    lookback: timedelta,
+    step: float,
+    latency: Series,
+    errors: Series,
+) -> Signal | None:
+    """Saturation (CPU throttling, load per core) that at least doubled and stayed so.
+    Only when it is felt: latency or errors moved with it, or the target has neither
+    series (a host), so that nothing else could tell. A batch job that keeps a
+    service's CPU busy while it serves as well as before is no incident."""
+    series = metrics.query(namespace, service, MetricName.SATURATION, now - lookback, now, step)
+    shift = detect_level_shift(
+        series,
+        baseline_s=lookback.total_seconds() - 600.0,
+        min_relative=_SATURATION_RELATIVE,
+        abs_floor=_SATURATION_FLOOR,
+    )
+    if shift is None or shift.recent - shift.baseline < _SATURATION_FLOOR:
+        return None
+    text = (
+        f"{service} saturation rose from {shift.baseline:.2f} to {shift.recent:.2f} "
+        f"since {_snap(shift.onset):%H:%M} UTC"
+    )
+    signal = _shift_signal(namespace, service, SATURATION_RISING, shift, series, text)
+    if latency.points or errors.points:
+        return signal if _felt(signal, latency, errors) else None
+    return signal
+
+
+def _cited(metrics: MetricsSource, signal: Signal, step: float, now: datetime) -> Signal:
+    """The signal's evidence with the exact query that read its series (PromQL, a
+    Datadog query) and a link to the source's graph of it, when the source has them."""
+    if not isinstance(metrics, QueryCatalogued) or not signal.service or not signal.evidence:
+        return signal
+    first, *rest = signal.evidence
+    if first.source != "metrics" or not first.series:
+        return signal
+    try:
+        metric = MetricName(first.series[0].metric)
+        query = metrics.query_text(signal.namespace or "", signal.service, metric, step)
+    except (ValueError, MedicError):
+        return signal
+    points = first.series[0].points
+    start = datetime.fromtimestamp(points[0].t, tz=UTC) if points else now - timedelta(hours=1)
+    data = {
+        **first.data,
+        metrics.query_key: query,
+        "graph_url": metrics.graph_link(query, start, now),
+    }
+    return replace(signal, evidence=(replace(first, query=query, data=data), *rest))
+
+
 def _leak_data(finding: LeakFinding, onset: datetime, limit_at: datetime) -> dict[str, float | str]:
     return {
         "onset": onset.isoformat(),
@@ -304,6 +435,11 @@ def _shift_signals(
     down = _unavailable_signal(metrics, namespace, service, desired, now, history, step)
     if down is not None:
         out.append(down)
+    saturated = _saturation_signal(
+        metrics, namespace, service, now, lookback, step, latency, errors
+    )
+    if saturated is not None:
+        out.append(saturated)
     jump = detect_error_jump(errors, baseline_s=baseline_s)
     if jump is None:
         jump = _against_early_baseline(

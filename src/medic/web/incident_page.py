@@ -107,8 +107,19 @@ def _change(change: str | None) -> Markup:
 
 
 def _evidence_table(evidence: Sequence[Evidence]) -> Markup:
-    rows = [(e.id, e.source, e.summary, Markup(f"<code>{esc(e.query)}</code>")) for e in evidence]
+    rows = [(e.id, e.source, e.summary, _query_cell(e)) for e in evidence]
     return table(["id", "source", "what it showed", "query"], rows, cls="evidence")
+
+
+def _query_cell(e: Evidence) -> Markup:
+    """The exact query and, when the source has one, a link to its own graph of it (only
+    http(s): an alert's generator URL is text from the watched system)."""
+    cell = f"<code>{esc(e.query)}</code>"
+    for key, label in (("graph_url", "graph"), ("generator_url", "alert source")):
+        url = e.data.get(key)
+        if isinstance(url, str) and url.startswith(("http://", "https://")):
+            cell += f' <a href="{esc(url)}" rel="noreferrer noopener" target="_blank">{label}</a>'
+    return Markup(cell)
 
 
 def _evidence(diagnosis: Diagnosis | None) -> Markup:

@@ -70,6 +70,7 @@ class Deps:
     slos: dict[str, Slo] = field(default_factory=dict)  # service -> its SLO
     time_scale: float = 1.0  # record-clock seconds per wall second (the sandbox's speed)
     can_act: bool = True  # False without an executor: plans are handed to a human
+    targets: str = "kubernetes"  # or "hosts": hand-overs carry host (ssh) commands
 
 
 _current: Deps | None = None

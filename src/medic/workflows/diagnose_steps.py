@@ -114,7 +114,8 @@ def refine(incident_id: str, diagnosis: Diagnosis) -> Diagnosis:
 @step
 def make_plan(incident_id: str, diagnosis: Diagnosis) -> Plan:
     d = deps()
-    namespace = d.store.get_incident(incident_id).namespace or d.namespace
+    incident = d.store.get_incident(incident_id)
+    namespace = incident.namespace or d.namespace
     services = d.cluster.services(namespace)
     history = {}
     top = diagnosis.top
@@ -124,7 +125,9 @@ def make_plan(incident_id: str, diagnosis: Diagnosis) -> Plan:
         history[service] = d.cluster.rollout_history(namespace, service)
     plan = build_plan(diagnosis, services, history)
     if not d.can_act:
-        plan = hand_over(plan, _NO_EXECUTOR)
+        hosts = {s.name: s.nodes for s in services} if d.targets == "hosts" else None
+        fault = top.fault if top else None
+        plan = hand_over(plan, _NO_EXECUTOR, hosts=hosts, fault=fault, service=incident.service)
     d.store.save_plan(plan)
     d.store.audit.append(
         plan_entry(plan, d.clock.now()), key=entry_key(AuditKind.PLAN, incident_id, plan.hash)
