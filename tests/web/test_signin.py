@@ -88,7 +88,15 @@ def test_a_viewer_reads_but_its_decision_is_refused(
 ) -> None:
     _add(store, "vic", "just looking, thanks", Role.VIEWER)
     assert _password_sign_in(client, "vic", "just looking, thanks") == 303
-    assert client.get(PAGE).status_code == 200
+    page = client.get(PAGE)
+    assert page.status_code == 200
+    # No approve or reject form is offered to a viewer; the page says who decides.
+    assert f'action="{PAGE}/approve"' not in page.text
+    assert f'action="{PAGE}/reject"' not in page.text
+    assert "signed in as a viewer: an approver or an admin decides" in page.text
+    live = client.get(f"{PAGE}/live").text
+    assert "/approve" not in live and "viewer-only" in live
+    # A hand-made request is still refused where the decision is taken.
     response = client.post(f"{PAGE}/approve", data={"plan_hash": plan.hash, "csrf": _csrf(client)})
     assert response.status_code == 403
     assert "deciding needs an approver" in response.text

@@ -97,13 +97,19 @@ def _status(view: IncidentView) -> Markup:
     return Markup("".join(lines))
 
 
-def decision_box(view: IncidentView, csrf: str) -> Markup:
+def decision_box(view: IncidentView, csrf: str, can_decide: bool = True) -> Markup:
+    """The approve and reject forms for whoever may decide; a viewer is told who can."""
     plan = view.plan
     state = view.incident.state
     if plan is None:
         if state.terminal:
             return Markup("")
         body = Markup(f'<p class="phase">{esc(_PHASE.get(state, "No plan yet."))}</p>')
+    elif state is IncidentState.AWAITING_APPROVAL and view.decided is None and not can_decide:
+        body = Markup(
+            '<p class="phase" id="viewer-only">Awaiting approval. You are signed in as a '
+            "viewer: an approver or an admin decides (web, CLI or Slack).</p>"
+        )
     elif state is IncidentState.AWAITING_APPROVAL and view.decided is None:
         body = _forms(view, csrf)
     else:

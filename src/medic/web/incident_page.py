@@ -34,14 +34,15 @@ def _head(view: IncidentView) -> Markup:
     )
 
 
-def live_sections(view: IncidentView, csrf: str) -> dict[str, Markup]:
-    """The fragments that change while the incident runs, by their `data-live` name."""
+def live_sections(view: IncidentView, csrf: str, can_decide: bool = True) -> dict[str, Markup]:
+    """The fragments that change while the incident runs, by their `data-live` name
+    (the decision forms only for a user who `can_decide`)."""
     return {
         "head": _head(view),
         "banner": banner(view),
         "diagnosis": Markup(_diagnosis(view.diagnosis) + agent_card(view.diagnosis)),
         "plan": _plan(view.plan),
-        "decision": decision_box(view, csrf),
+        "decision": decision_box(view, csrf, can_decide),
         "progress": progress(view),
         "evidence": _evidence(view.diagnosis),
         "outcome": _outcome(view),
@@ -54,9 +55,13 @@ def _live(name: str, fragment: Markup) -> str:
 
 
 def render_incident(
-    view: IncidentView, csrf: str, charts: Sequence[ChartSpec], flash: Markup = _NOTHING
+    view: IncidentView,
+    csrf: str,
+    charts: Sequence[ChartSpec],
+    flash: Markup = _NOTHING,
+    can_decide: bool = True,
 ) -> Markup:
-    live = live_sections(view, csrf)
+    live = live_sections(view, csrf, can_decide)
     inc = view.incident
     return Markup(
         f'<div id="incident" data-incident="{esc(inc.id)}" data-version="{esc(view.version)}">'

@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from medic.domain import NotFoundError
+from medic.domain.access import Role
 from medic.web.incident_page import live_sections, render_charts
 from medic.web.incident_view import chart_specs, load_view
 from medic.web.pages import ListFilter, list_note, list_rows
@@ -68,7 +69,7 @@ def add_live_routes(router: APIRouter, ui: Ui) -> None:
             "version": view.version,
             "state": view.incident.state.value,
             "terminal": view.incident.state.terminal,
-            "sections": live_sections(view, s.csrf),
+            "sections": live_sections(view, s.csrf, s.allows(Role.APPROVER)),
         }
         if charts:
             specs = await run_in_threadpool(chart_specs, view, ctx.telemetry)

@@ -255,7 +255,8 @@ def incident_page(
         return html_response(
             page("Not found", Markup(flash + problem(str(e))), s.user, s.csrf), 404
         )
-    body = render_incident(view, s.csrf, chart_specs(view, ctx.telemetry), flash)
+    can_decide = s.allows(Role.APPROVER)
+    body = render_incident(view, s.csrf, chart_specs(view, ctx.telemetry), flash, can_decide)
     return html_response(page(view.incident.title, body, s.user, s.csrf), status)
 
 
