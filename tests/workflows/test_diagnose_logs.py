@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from medic.diagnosis import diagnose
+from medic.diagnosis.log_templates import with_log_patterns
 from medic.domain import Incident, IncidentState
 from medic.sandbox import ManualClock, Sandbox
 from medic.workflows.context import uninstall
-from medic.workflows.diagnose_steps import with_log_patterns
 from tests.workflows.sandbox_deps import install_sandbox_deps
 
 
@@ -40,7 +40,7 @@ def test_the_leaking_service_s_new_log_templates_become_evidence(sandbox: Sandbo
     plain = diagnose(
         incident, [], sandbox.metrics, sandbox.changes, sandbox.cluster, sandbox.logs, now
     )
-    enriched = with_log_patterns(plain, "production", "auth-service")
+    enriched = with_log_patterns(plain, sandbox.logs, "production", "auth-service", now)
     added = enriched.evidence[len(plain.evidence) :]
     assert added, "the GC pauses that began with v1.2.1 are a new log template"
     assert all(e.source == "logs" and e.id.startswith("logs:auth-service:") for e in added)

@@ -6,28 +6,24 @@ from dataclasses import replace
 
 from medic.action.audit import entry_key, plan_entry
 from medic.diagnosis import diagnose as run_diagnosis
+from medic.diagnosis.log_templates import with_log_patterns
 from medic.domain import (
     AgentReview,
     AgentStatus,
     Diagnosis,
-    Evidence,
     IncidentState,
-    MedicError,
     Plan,
     ServiceKind,
 )
 from medic.domain.audit import AuditKind
 from medic.remediation import plan as build_plan
 from medic.remediation.handover import hand_over
-from medic.signals.logpatterns import scan_logs
 from medic.workflows.context import deps
 from medic.workflows.step import note, step
 
-__all__ = ["diagnose", "make_plan", "refine", "with_log_patterns"]
+__all__ = ["diagnose", "make_plan", "refine"]
 
 _NO_EXECUTOR = "no executor is configured (no Kubernetes): medic proposes, a human acts"
-# Changed log templates kept as evidence per service, strongest first.
-_MAX_PATTERNS = 5
 
 
 @step
@@ -45,7 +41,9 @@ def diagnose(incident_id: str) -> Diagnosis:
         events=d.events,
         namespace=d.namespace,
     )
-    diagnosis = with_log_patterns(diagnosis, incident.namespace or d.namespace, incident.service)
+    diagnosis = with_log_patterns(
+        diagnosis, d.logs, incident.namespace or d.namespace, incident.service, d.clock.now()
+    )
     d.store.save_diagnosis(diagnosis)
     note(
         incident_id,
@@ -55,33 +53,6 @@ def diagnose(incident_id: str) -> Diagnosis:
         confidence=round(diagnosis.confidence, 3),
     )
     return diagnosis
-
-
-def with_log_patterns(diagnosis: Diagnosis, namespace: str, service: str | None) -> Diagnosis:
-    """The log templates (drain3) that are new since the onset, or whose rate jumped, in
-    the blamed service and the incident's own, as evidence: a human sees what the
-    logs started saying. A log source that fails is noted, never fatal."""
-    d = deps()
-    if d.logs is None or diagnosis.onset is None:
-        return diagnosis
-    top = diagnosis.top
-    services = dict.fromkeys(s for s in (top.root_cause.service if top else None, service) if s)
-    found: list[Evidence] = []
-    missing: list[str] = []
-    for name in services:
-        try:
-            evidence, _ = scan_logs(d.logs, namespace, name, diagnosis.onset, d.clock.now())
-        except MedicError as e:
-            missing.append(f"no log patterns of {name}: {e}")
-            continue
-        found.extend(evidence[:_MAX_PATTERNS])
-    if not found and not missing:
-        return diagnosis
-    return replace(
-        diagnosis,
-        evidence=diagnosis.evidence + tuple(found),
-        missing=diagnosis.missing + tuple(missing),
-    )
 
 
 @step
