@@ -118,7 +118,9 @@ def test_a_host_whose_disk_fills_up_is_found_blamed_and_handed_over_with_host_co
         assert evidence.query.startswith('max(1 - node_filesystem_avail_bytes{job="db-host"')
         assert evidence.data["promql"] == evidence.query
         assert str(evidence.data["graph_url"]).startswith(f"{hosts.url}/graph?g0.expr=")
-        hours_left = float(evidence.data["seconds_to_full"]) / 3600
+        seconds = evidence.data["seconds_to_full"]
+        assert isinstance(seconds, int | float)
+        hours_left = seconds / 3600
         assert 3.0 < hours_left < 5.0, hours_left  # 60 % used, 2 points per 10 minutes
 
         # The diagnosis blames the host's disk, citing what it read.
