@@ -19,6 +19,7 @@ URLs are SQLAlchemy URLs with the psycopg 3 driver (``postgresql+psycopg://``); 
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
@@ -41,6 +42,7 @@ __all__ = [
     "ENV_VAR",
     "PostgresServer",
     "PostgresUnavailableError",
+    "ThrowawayServer",
     "postgres_server",
     "throwaway_server",
 ]
@@ -146,8 +148,23 @@ def _free_port() -> int:
         return port
 
 
+@dataclass(frozen=True)
+class ThrowawayServer(PostgresServer):
+    """A server of our own: it can be stopped (a real outage) and started again."""
+
+    pg_ctl: tuple[str, ...] = ()  # the command prefix: [runuser ...] pg_ctl -D data
+    start_options: tuple[str, ...] = ()
+
+    def stop(self) -> None:
+        """`pg_ctl stop -m immediate`: every connection is cut, as in a crash."""
+        _run([*self.pg_ctl, "-m", "immediate", "-w", "stop"])
+
+    def start(self) -> None:
+        _run([*self.pg_ctl, *self.start_options, "-w", "start"])
+
+
 @contextmanager
-def throwaway_server() -> Iterator[PostgresServer]:
+def throwaway_server() -> Iterator[ThrowawayServer]:
     """A new server in a temporary directory, stopped and deleted on exit."""
     initdb, pg_ctl = _binaries()
     base = Path(tempfile.mkdtemp(prefix="medic-pg-"))
@@ -173,9 +190,14 @@ def throwaway_server() -> Iterator[PostgresServer]:
             log,
         )
         try:
-            yield PostgresServer(f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres")
-        finally:
-            _run([*prefix, str(pg_ctl), "-D", str(data), "-m", "immediate", "-w", "stop"])
+            yield ThrowawayServer(
+                f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres",
+                pg_ctl=(*prefix, str(pg_ctl), "-D", str(data)),
+                start_options=("-l", str(log), "-o", options),
+            )
+        finally:  # already stopped when a test's outage did not end: nothing to stop
+            with contextlib.suppress(PostgresUnavailableError):
+                _run([*prefix, str(pg_ctl), "-D", str(data), "-m", "immediate", "-w", "stop"])
     finally:
         shutil.rmtree(base, ignore_errors=True)
 

@@ -10,16 +10,20 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
+import psycopg
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, text
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import make_url
 
 from medic.action.audit import verify_chain
 from medic.domain import PermanentError, TimelineEntry, TransientError
 from medic.domain.audit import AuditDraft, AuditKind
 from medic.store import Store
+from medic.store.engine import translate_errors
 from medic.store.migrate import VERSION_TABLE, alembic_config, include_name
 from medic.store.models import Base
 from tests import pg
@@ -160,6 +164,30 @@ def test_a_refused_postgres_connection_is_transient_and_hides_the_password() -> 
     assert "postgresql+psycopg://medic:***@127.0.0.1" in message
     assert "s3cret" not in message
     assert "refused" in message.lower()
+
+
+@pytest.mark.parametrize(
+    ("fatal", "transient"),
+    [
+        ("the database system is starting up", True),
+        ("the database system is not yet accepting connections", True),  # after a crash
+        ("the database system is not accepting connections", True),
+        ("the database system is shutting down", True),
+        ("the database system is in recovery mode", True),
+        ("sorry, too many clients already", True),
+        ("remaining connection slots are reserved for roles with the SUPERUSER attribute", True),
+        ('database "medic" does not exist', False),
+        ('password authentication failed for user "medic"', False),
+    ],
+)
+def test_a_server_that_will_answer_again_soon_is_transient(fatal: str, transient: bool) -> None:
+    url = make_url("postgresql+psycopg://medic@127.0.0.1:5432/medic")
+    message = f'connection to server at "127.0.0.1", port 5432 failed: FATAL:  {fatal}'
+    error = sa_exc.OperationalError("connect", {}, psycopg.OperationalError(message))
+    expected = TransientError if transient else PermanentError
+    with pytest.raises(expected) as caught, translate_errors(url):
+        raise error
+    assert isinstance(caught.value, TransientError) is transient
 
 
 def test_a_missing_postgres_database_is_permanent(postgres_server: pg.PostgresServer) -> None:

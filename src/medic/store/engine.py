@@ -45,7 +45,17 @@ CONNECT_TIMEOUT_SECONDS = 10
 # transaction rollback (serialization, deadlock), 53 insufficient resources, 57
 # operator intervention (shutdown, "the database system is starting up").
 _TRANSIENT_SQLSTATE_CLASSES = frozenset({"08", "40", "53", "57"})
-_TRANSIENT_FATAL_PHRASES = ("starting up", "shutting down", "too many", "recovery mode")
+# PostgreSQL's own words when it will take connections again soon: starting up, not yet
+# consistent after a crash ("not yet accepting connections"), a standby without hot
+# standby, shutting down, in recovery, out of connection slots.
+_TRANSIENT_FATAL_PHRASES = (
+    "starting up",
+    "accepting connections",
+    "shutting down",
+    "recovery mode",
+    "too many",
+    "connection slots are reserved",
+)
 
 
 def redact(url: str | URL) -> str:
