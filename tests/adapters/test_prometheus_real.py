@@ -73,8 +73,7 @@ def _rolling(sandbox: Sandbox, service: str, t: float, step: float) -> bool:
 
 
 @pytest.mark.parametrize("step", [15.0, 60.0])
-# The sandbox models no filesystems (no disk series to read back).
-@pytest.mark.parametrize("metric", [m for m in MetricName if m is not MetricName.DISK_USAGE_RATIO])
+@pytest.mark.parametrize("metric", list(MetricName))
 def test_prometheus_reads_back_the_sandbox_series(
     backfilled: Backfilled, metric: MetricName, step: float
 ) -> None:

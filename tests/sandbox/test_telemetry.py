@@ -24,8 +24,7 @@ def test_same_seed_same_series_in_another_sandbox(tmp_path: Path) -> None:
         a = query(one, "auth-service", metric, timedelta(hours=3))
         b = query(two, "auth-service", metric, timedelta(hours=3))
         assert a.points == b.points
-        # The sandbox models no filesystems: it has no disk series at all.
-        assert len(a.points) == (0 if metric is MetricName.DISK_USAGE_RATIO else 721)
+        assert len(a.points) == 721
 
 
 def test_overlapping_windows_agree_whatever_the_query_order(tmp_path: Path) -> None:

@@ -75,6 +75,12 @@ CFS_PERIODS = Family(
 CFS_THROTTLED = Family(
     "container_cpu_cfs_throttled_periods", "counter", "Number of throttled period intervals."
 )
+FS_USAGE = Family(
+    "container_fs_usage_bytes", "gauge", "Number of bytes that are consumed by the container."
+)
+FS_LIMIT = Family(
+    "container_fs_limit_bytes", "gauge", "Number of bytes that can be consumed by the container."
+)
 RESTARTS = Family(
     "kube_pod_container_status_restarts",
     "counter",
@@ -97,7 +103,7 @@ DURATION = Family(
     "seconds",
 )
 FAMILIES = (
-    MEMORY, LIMIT, CPU, CFS_PERIODS, CFS_THROTTLED, RESTARTS,
+    MEMORY, LIMIT, CPU, CFS_PERIODS, CFS_THROTTLED, FS_USAGE, FS_LIMIT, RESTARTS,
     POD_INFO, AVAILABLE, DESIRED, REQUESTS, DURATION,
 )  # fmt: skip
 
@@ -110,6 +116,7 @@ BUCKETS = (
 _LE = (*(f"{b:g}" for b in BUCKETS), "+Inf")
 _MEAN_OVER_P99 = 0.4  # the sandbox's p99 is about twice the median, plus callees
 _CFS_PERIOD_SECONDS = 0.1  # the kernel's default CFS quota period
+_FS_BYTES = 20.0 * 1024**3  # each container's filesystem: 20 GiB
 
 
 @dataclass(frozen=True)
@@ -258,6 +265,8 @@ def _pods(
             gauges.append(Value(MEMORY, "", container, pod.memory_working_set_bytes))
             limit = generation.template.limit_mb * _MB
             gauges.append(Value(LIMIT, "", container, limit))
+            gauges.append(Value(FS_USAGE, "", container, pod.disk_usage_ratio * _FS_BYTES))
+            gauges.append(Value(FS_LIMIT, "", container, _FS_BYTES))
     return gauges, increments
 
 

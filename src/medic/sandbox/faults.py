@@ -108,6 +108,10 @@ class Fault:
         """Why the host's containers cannot start (None: they run)."""
         return None
 
+    def fills_disk(self) -> bool:
+        """Whether the host's filesystem is full while the fault acts."""
+        return False
+
     def log_lines(self, pod: PodView) -> list[tuple[str, str]]:
         """(level, message) lines this fault adds to one pod's logs for one step."""
         return []
@@ -348,6 +352,9 @@ class DiskFull(Fault):
 
     def error_rate(self) -> float:
         return self.write_share
+
+    def fills_disk(self) -> bool:
+        return True
 
     def log_lines(self, pod: PodView) -> list[tuple[str, str]]:
         return disk_lines(pod)

@@ -45,6 +45,7 @@ _AGGREGATE: dict[MetricName, Callable[[Sequence[float]], float]] = {
     MetricName.MEMORY_WORKING_SET_BYTES: max,
     MetricName.RESTARTS: _last,
     MetricName.AVAILABLE_REPLICAS: min,
+    MetricName.DISK_USAGE_RATIO: max,
 }
 _EPSILON = 1e-6
 

@@ -29,6 +29,7 @@ __all__ = ["PodSample", "Sample", "Telemetry", "topological_order"]
 
 _MB = 1024.0 * 1024.0
 _CACHE_INSTANTS = 20_000
+_DISK_FULL = 0.99  # what a full filesystem reports: the root-reserved blocks stay free
 _MAX_SATURATION = 0.95  # past this a pod queues; latency stops at 1 / (1 - 0.95)
 _FAIL_FAST_S = {"refused": 0.001, "tls": 0.004}
 
@@ -48,6 +49,7 @@ class PodSample:
     cpu_usage_cores: float
     cpu_throttled_ratio: float  # share of CFS periods throttled
     memory_working_set_bytes: float
+    disk_usage_ratio: float = 0.0  # the container filesystem's used share
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,7 @@ class Sample:
     pods: tuple[PodSample, ...] = ()
     edges: tuple[tuple[str, Edge], ...] = field(default=())  # (callee, what calls to it met)
     saturation: float | None = None  # the most throttled pod's share of CFS periods
-    disk_usage_ratio: float | None = None  # the sandbox models no filesystems
+    disk_usage_ratio: float | None = None  # the fullest pod filesystem's used share
 
     def get(self, metric: MetricName) -> float | None:
         value: float | None = getattr(self, metric.value)
@@ -211,6 +213,7 @@ class Telemetry:
             pods=tuple(pod_samples),
             edges=tuple(edges.items()),
             saturation=max((s.cpu_throttled_ratio for s in running), default=0.0),
+            disk_usage_ratio=max((s.disk_usage_ratio for s in running), default=0.0),
         )
 
     def _own_ms(
@@ -281,7 +284,16 @@ class Telemetry:
             cpu_throttled_ratio=max(0.0, 1.0 - capacity / demand),
             # Noise never lifts a pod over its limit: there it would have been OOMKilled.
             memory_working_set_bytes=memory * _MB,
+            disk_usage_ratio=self._disk(name, k, faults),
         )
+
+    def _disk(self, name: str, k: int, faults: list[Fault]) -> float:
+        """The service's filesystem: a level of its own with a little churn, full while
+        a fault fills it."""
+        if any(f.fills_disk() for f in faults):
+            return _DISK_FULL
+        level = min(max(0.35 + 0.08 * gauss(self.seed, name, "disk", 0), 0.1), 0.7)
+        return level + 0.002 * gauss(self.seed, name, "disk", k)
 
 
 def _service_faults(timeline: DeploymentTimeline, t: float) -> list[Fault]:
