@@ -7,7 +7,6 @@ the scheduled step that calls `scan` retries or reports them.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -16,19 +15,18 @@ from medic.analysis.nodes import node_slowdowns, suspect_nodes
 from medic.analysis.topology import reachable
 from medic.domain.cluster import MetricName, ServiceInfo, ServiceKind
 from medic.domain.errors import MedicError
-from medic.domain.model import Evidence, Series, Severity, Signal, SignalSource
+from medic.domain.model import Series, Severity, Signal
 from medic.ports.cluster import ClusterReader
-from medic.ports.queries import QueryCatalogued
 from medic.ports.telemetry import LogSource, MetricsSource, PodMetricsSource
 from medic.signals.cad import CadConfig, cad_scores
 from medic.signals.detectors import (
-    LeakFinding,
     ShiftFinding,
     detect_error_jump,
-    detect_leak,
     detect_level_shift,
 )
+from medic.signals.findings import cited, finding_signal, snap, watchdog_fingerprint
 from medic.signals.grouping import SLOW_NODE_LABEL
+from medic.signals.growth import DISK_FILLING_UP, MEMORY_LEAK_SUSPECTED, disk_signal, leak_signal
 from medic.signals.logpatterns import NEW_LOG_PATTERN, scan_logs
 
 __all__ = [
@@ -43,12 +41,10 @@ __all__ = [
     "watchdog_fingerprint",
 ]
 
-MEMORY_LEAK_SUSPECTED = "MemoryLeakSuspected"
 LATENCY_LEVEL_SHIFT = "LatencyLevelShift"
 ERROR_RATIO_JUMP = "ErrorRatioJump"
 TRAFFIC_SURGE = "TrafficSurge"
 REPLICAS_UNAVAILABLE = "ReplicasUnavailable"
-DISK_FILLING_UP = "DiskFillingUp"
 SATURATION_RISING = "SaturationRising"
 # Saturation (throttling, load per core) this many times its level before, and up by at
 # least this much, is a change worth a look.
@@ -59,10 +55,6 @@ UNAVAILABLE_FOR = timedelta(minutes=3)
 # Requests this many times their usual level are a surge.
 SURGE_RELATIVE = 2.0
 
-_MB = 1024.0 * 1024.0
-# Onsets are estimates that wobble by a step or two between scans; snapping them
-# keeps repeated scans of one ongoing problem on one dedup key.
-_ONSET_SNAP_SECONDS = 300
 # CAD OSE needs some history to have learnt what is usual; it may flag a change a
 # little before the window detector's (median-based) onset.
 _CAD_MIN_POINTS = 60
@@ -75,14 +67,6 @@ _RECENT_POINTS = 8
 _MAX_LOG_SIGNALS = 3
 # How far before a shift's onset the pods' earlier level is read from.
 _BEFORE_ONSET = timedelta(minutes=15)
-# A leak this close to its limit pages someone.
-_CRITICAL_WITHIN = timedelta(hours=1)
-
-
-def watchdog_fingerprint(namespace: str, service: str, detector: str) -> str:
-    """Stable per service and detector, across scans and processes."""
-    key = f"watchdog:{namespace}:{service}:{detector}"
-    return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
 def scan(
@@ -111,7 +95,7 @@ def scan(
     services = [s for s in cluster.services(namespace) if s.kind is not ServiceKind.EXTERNAL]
     found: dict[str, list[Signal]] = {}
     for service in services:
-        leak = _leak_signal(
+        leak = leak_signal(
             metrics, namespace, service.name, now, lookback, horizon, history, step_seconds
         )
         # A leaking service's own latency and errors are the leak's symptoms.
@@ -129,12 +113,12 @@ def scan(
                 service.replicas,
             )
         )
-        disk = _disk_signal(
+        disk = disk_signal(
             metrics, namespace, service.name, now, lookback, horizon, history, step_seconds
         )
         found[service.name] = [s for s in (leak, disk) if s] + shifts
     signals = _drop_symptoms(services, found)
-    signals = [_cited(metrics, s, step_seconds, now) for s in signals]
+    signals = [cited(metrics, s, step_seconds, now) for s in signals]
     signals = [_localise(metrics, namespace, now, lookback, step_seconds, s) for s in signals]
     signals = [_with_cad(s) for s in signals]
     return signals + _log_signals(logs, namespace, now, signals)
@@ -217,124 +201,6 @@ def _localise(
     )
 
 
-def _leak_signal(
-    metrics: MetricsSource,
-    namespace: str,
-    service: str,
-    now: datetime,
-    lookback: timedelta,
-    horizon: timedelta,
-    history: timedelta,
-    step: float,
-) -> Signal | None:
-    start = now - max(history, lookback)
-    usage = metrics.query(namespace, service, MetricName.MEMORY_WORKING_SET_BYTES, start, now, step)
-    limits = metrics.query(
-        namespace, service, MetricName.MEMORY_LIMIT_BYTES, now - lookback, now, step
-    )
-    limit = _last_positive(limits)
-    finding = detect_leak(
-        usage, limit, window_s=lookback.total_seconds(), horizon_s=horizon.total_seconds()
-    )
-    if finding is None:
-        return None
-    precise = datetime.fromtimestamp(finding.onset, tz=UTC)
-    onset = _snap(finding.onset)
-    severity = (
-        Severity.CRITICAL
-        if finding.seconds_to_limit <= _CRITICAL_WITHIN.total_seconds()
-        else Severity.WARNING
-    )
-    limit_at = now + timedelta(seconds=finding.seconds_to_limit)
-    summary = (
-        f"{service} memory grows {finding.slope * 60 / _MB:.1f} MB/min since "
-        f"{precise:%H:%M} UTC ({finding.baseline / _MB:.0f} -> {finding.current / _MB:.0f} MB); "
-        f"projected to reach its {finding.limit / _MB:.0f} MB limit at {limit_at:%H:%M} UTC"
-    )
-    evidence = Evidence(
-        id=f"watchdog:{MEMORY_LEAK_SUSPECTED}:{service}",
-        source="metrics",
-        query=f"{MetricName.MEMORY_WORKING_SET_BYTES}{{namespace={namespace},service={service}}}",
-        summary=summary,
-        data=_leak_data(finding, precise, limit_at),
-        series=(usage,),
-    )
-    return Signal(
-        source=SignalSource.WATCHDOG,
-        fingerprint=watchdog_fingerprint(namespace, service, MEMORY_LEAK_SUSPECTED),
-        name=MEMORY_LEAK_SUSPECTED,
-        starts_at=onset,
-        service=service,
-        namespace=namespace,
-        severity=severity,
-        summary=summary,
-        labels={"detector": "memory_leak", "service": service, "namespace": namespace},
-        evidence=(evidence,),
-    )
-
-
-def _disk_signal(
-    metrics: MetricsSource,
-    namespace: str,
-    service: str,
-    now: datetime,
-    lookback: timedelta,
-    horizon: timedelta,
-    history: timedelta,
-    step: float,
-) -> Signal | None:
-    """A filesystem that fills steadily and will be full within the horizon: the leak
-    detector on the used share, whose limit is 1 (a full disk)."""
-    start = now - max(history, lookback)
-    usage = metrics.query(namespace, service, MetricName.DISK_USAGE_RATIO, start, now, step)
-    finding = detect_leak(
-        usage, 1.0, window_s=lookback.total_seconds(), horizon_s=horizon.total_seconds()
-    )
-    if finding is None:
-        return None
-    precise = datetime.fromtimestamp(finding.onset, tz=UTC)
-    full_at = now + timedelta(seconds=finding.seconds_to_limit)
-    severity = (
-        Severity.CRITICAL
-        if finding.seconds_to_limit <= _CRITICAL_WITHIN.total_seconds()
-        else Severity.WARNING
-    )
-    summary = (
-        f"{service} disk fills {finding.slope * 3600:.1%} an hour since {precise:%H:%M} UTC "
-        f"({finding.baseline:.0%} -> {finding.current:.0%} used); projected full at "
-        f"{full_at:%H:%M} UTC"
-    )
-    data: dict[str, float | str] = {
-        "onset": precise.isoformat(),
-        "baseline": round(finding.baseline, 4),
-        "recent": round(finding.current, 4),
-        "growth_per_hour": round(finding.slope * 3600, 5),
-        "seconds_to_full": round(finding.seconds_to_limit),
-        "projected_full_at": full_at.isoformat(),
-    }
-    return Signal(
-        source=SignalSource.WATCHDOG,
-        fingerprint=watchdog_fingerprint(namespace, service, DISK_FILLING_UP),
-        name=DISK_FILLING_UP,
-        starts_at=_snap(finding.onset),
-        service=service,
-        namespace=namespace,
-        severity=severity,
-        summary=summary,
-        labels={"detector": "disk_filling", "service": service, "namespace": namespace},
-        evidence=(
-            Evidence(
-                id=f"watchdog:{DISK_FILLING_UP}:{service}",
-                source="metrics",
-                query=f"{MetricName.DISK_USAGE_RATIO}{{namespace={namespace},service={service}}}",
-                summary=summary,
-                data=data,
-                series=(usage,),
-            ),
-        ),
-    )
-
-
 def _saturation_signal(
     metrics: MetricsSource,
     namespace: str,
@@ -360,47 +226,12 @@ def _saturation_signal(
         return None
     text = (
         f"{service} saturation rose from {shift.baseline:.2f} to {shift.recent:.2f} "
-        f"since {_snap(shift.onset):%H:%M} UTC"
+        f"since {snap(shift.onset):%H:%M} UTC"
     )
     signal = _shift_signal(namespace, service, SATURATION_RISING, shift, series, text)
     if latency.points or errors.points:
         return signal if _felt(signal, latency, errors) else None
     return signal
-
-
-def _cited(metrics: MetricsSource, signal: Signal, step: float, now: datetime) -> Signal:
-    """The signal's evidence with the exact query that read its series (PromQL, a
-    Datadog query) and a link to the source's graph of it, when the source has them."""
-    if not isinstance(metrics, QueryCatalogued) or not signal.service or not signal.evidence:
-        return signal
-    first, *rest = signal.evidence
-    if first.source != "metrics" or not first.series:
-        return signal
-    try:
-        metric = MetricName(first.series[0].metric)
-        query = metrics.query_text(signal.namespace or "", signal.service, metric, step)
-    except (ValueError, MedicError):
-        return signal
-    points = first.series[0].points
-    start = datetime.fromtimestamp(points[0].t, tz=UTC) if points else now - timedelta(hours=1)
-    data = {
-        **first.data,
-        metrics.query_key: query,
-        "graph_url": metrics.graph_link(query, start, now),
-    }
-    return replace(signal, evidence=(replace(first, query=query, data=data), *rest))
-
-
-def _leak_data(finding: LeakFinding, onset: datetime, limit_at: datetime) -> dict[str, float | str]:
-    return {
-        "onset": onset.isoformat(),
-        "slope_mb_per_min": round(finding.slope * 60 / _MB, 3),
-        "baseline_bytes": round(finding.baseline),
-        "current_bytes": round(finding.current),
-        "limit_bytes": round(finding.limit),
-        "seconds_to_limit": round(finding.seconds_to_limit),
-        "projected_limit_at": limit_at.isoformat(),
-    }
 
 
 def _shift_signals(
@@ -425,7 +256,7 @@ def _shift_signals(
     if shift is not None:
         text = (
             f"{service} p99 latency rose from {shift.baseline * 1000:.0f} ms to "
-            f"{shift.recent * 1000:.0f} ms since {_snap(shift.onset):%H:%M} UTC"
+            f"{shift.recent * 1000:.0f} ms since {snap(shift.onset):%H:%M} UTC"
         )
         out.append(_shift_signal(namespace, service, LATENCY_LEVEL_SHIFT, shift, latency, text))
     errors = metrics.query(namespace, service, MetricName.ERROR_RATIO, start, now, step)
@@ -448,7 +279,7 @@ def _shift_signals(
     if jump is not None:
         text = (
             f"{service} error ratio rose from {jump.baseline:.1%} to {jump.recent:.1%} "
-            f"since {_snap(jump.onset):%H:%M} UTC"
+            f"since {snap(jump.onset):%H:%M} UTC"
         )
         out.append(_shift_signal(namespace, service, ERROR_RATIO_JUMP, jump, errors, text))
     return out
@@ -499,7 +330,7 @@ def _surge_signal(
         return None
     text = (
         f"{service} requests rose from {surge.baseline:.1f}/s to {surge.recent:.1f}/s "
-        f"(x{surge.recent / surge.baseline:.1f}) since {_snap(surge.onset):%H:%M} UTC"
+        f"(x{surge.recent / surge.baseline:.1f}) since {snap(surge.onset):%H:%M} UTC"
     )
     return _shift_signal(namespace, service, TRAFFIC_SURGE, surge, rate, text)
 
@@ -540,7 +371,7 @@ def _unavailable_signal(
     low = min(p.v for p in recent)
     finding = ShiftFinding(onset=onset, baseline=float(desired), recent=low, z=0.0)
     text = (
-        f"{service} has {low:g} of its {desired} replicas available since {_snap(onset):%H:%M} UTC"
+        f"{service} has {low:g} of its {desired} replicas available since {snap(onset):%H:%M} UTC"
     )
     return _shift_signal(namespace, service, REPLICAS_UNAVAILABLE, finding, series, text)
 
@@ -593,34 +424,16 @@ def _against_early_baseline(
 def _shift_signal(
     namespace: str, service: str, name: str, shift: ShiftFinding, series: Series, summary: str
 ) -> Signal:
-    onset = _snap(shift.onset)
     data: dict[str, float | str] = {
-        "onset": onset.isoformat(),
+        "onset": snap(shift.onset).isoformat(),
         "baseline": shift.baseline,
         "recent": shift.recent,
         "z": round(shift.z, 2),
     }
-    return Signal(
-        source=SignalSource.WATCHDOG,
-        fingerprint=watchdog_fingerprint(namespace, service, name),
-        name=name,
-        starts_at=onset,
-        service=service,
-        namespace=namespace,
-        severity=Severity.WARNING,
-        summary=summary,
-        labels={"detector": name, "service": service, "namespace": namespace},
-        evidence=(
-            Evidence(
-                id=f"watchdog:{name}:{service}",
-                source="metrics",
-                query=f"{series.metric}{{namespace={namespace},service={service}}}",
-                summary=summary,
-                data=data,
-                series=(series,),
-            ),
-        ),
-    )
+    return finding_signal(
+        namespace, service, name, detector=name, onset=shift.onset,
+        severity=Severity.WARNING, summary=summary, data=data, series=series,
+    )  # fmt: skip
 
 
 def _cad_alarm(series: Series, onset: float) -> tuple[datetime, float] | None:
@@ -666,16 +479,3 @@ _OWN_TROUBLE = frozenset({MEMORY_LEAK_SUSPECTED, REPLICAS_UNAVAILABLE})
 
 def _is_surge(signal: Signal) -> bool:
     return signal.name == TRAFFIC_SURGE
-
-
-def _last_positive(series: Series) -> float | None:
-    for point in reversed(series.points):
-        if point.v > 0:
-            return point.v
-    return None
-
-
-def _snap(unix_seconds: float | datetime) -> datetime:
-    ts = unix_seconds.timestamp() if isinstance(unix_seconds, datetime) else unix_seconds
-    snapped = round(ts / _ONSET_SNAP_SECONDS) * _ONSET_SNAP_SECONDS
-    return datetime.fromtimestamp(snapped, tz=UTC)
