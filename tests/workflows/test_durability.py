@@ -43,9 +43,13 @@ def _in_state(server: MedicServer, *states: str) -> dict[str, Any] | None:
 
 
 def _finished(server: MedicServer) -> dict[str, Any] | None:
-    """The incident once it is closed and its post-mortem written (the workflow's end)."""
+    """The incident once it is closed and its post-mortem written and noted in the
+    timeline (the workflow's end: the record names the file a moment before the note)."""
     detail = _in_state(server, "resolved", "escalated", "rejected")
-    return detail if detail and detail["postmortem_path"] else None
+    if not detail or not detail["postmortem_path"]:
+        return None
+    noted = any(e["kind"] == "postmortem" for e in detail["timeline"])
+    return detail if noted else None
 
 
 def _approve(server: MedicServer, detail: dict[str, Any]) -> None:
